@@ -1,0 +1,32 @@
+# Two commands for a newcomer: `make demo` and `make test` (both run `make setup`).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_WS := vot_workspace
+
+.PHONY: setup demo test bench clean
+
+setup: $(STAMP)
+
+# Re-installs only when requirements.txt changes.
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+demo: setup
+	@start=$$(date +%s); \
+	rm -rf $(DEMO_WS)/sequences $(DEMO_WS)/results $(DEMO_WS)/analysis; \
+	$(PY) -m tracker.data.synthetic --out $(DEMO_WS)/sequences --sequences 3 --frames 150 --seed 7 && \
+	$(PY) -m tracker.toolkit --workspace $(DEMO_WS) && \
+	echo "demo finished in $$(( $$(date +%s) - start )) s"
+
+test: setup
+	$(PY) -m pytest -q tests
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(DEMO_WS)/sequences $(DEMO_WS)/results $(DEMO_WS)/analysis $(DEMO_WS)/reports $(DEMO_WS)/logs $(DEMO_WS)/cache bench/work

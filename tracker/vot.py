@@ -1,0 +1,139 @@
+"""TraX entry point: ``python -m tracker.vot [--tracker cmi|ncc] [--config FILE] [key=value ...]``.
+
+A thin adapter between the VOT toolkit and the plain tracker API: it announces the
+``color`` and ``ir`` channels, accepts rectangles and polygons, and always answers a
+rectangle with a ``confidence`` property. Configuration problems stop the process
+before the handshake (exit code 2, one line on stderr); a failed initialization is
+reported to the toolkit with its reason; an exception while tracking one frame is
+logged with the frame index and answered with the last good box at confidence 0.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .config import Config, ConfigError
+from .factory import TRACKERS, build_tracker
+from .frames import FrameLoader
+from .geometry import RegionError, clip_box, polygon_to_box, sanitize_init_box
+
+log = logging.getLogger("tracker")
+
+
+def parse_args(argv: Sequence[str]) -> tuple[str, Config]:
+    parser = argparse.ArgumentParser(prog="python -m tracker.vot", description=__doc__.splitlines()[0])
+    parser.add_argument("--tracker", default="cmi", choices=TRACKERS)
+    parser.add_argument("--config", help="YAML file with config overrides")
+    parser.add_argument("overrides", nargs="*", help="section.key=value, e.g. model.cmi_mode=pixel")
+    args = parser.parse_args(list(argv))
+    return args.tracker, Config.load(args.config, args.overrides)
+
+
+def region_to_box(region) -> np.ndarray:
+    """(x, y, w, h) from a TraX rectangle or polygon (axis-aligned bounds of the points)."""
+    from trax.region import Polygon, Rectangle
+
+    if isinstance(region, Rectangle):
+        return np.asarray(region.bounds(), dtype=np.float64)
+    if isinstance(region, Polygon):
+        return polygon_to_box([coord for point in region for coord in point])
+    raise RegionError(f"unsupported region type {type(region).__name__}; expected a rectangle or polygon")
+
+
+def image_paths(request) -> dict[str, Optional[str]]:
+    return {channel: image.path() for channel, image in (request.image or {}).items()}
+
+
+class Session:
+    """State of one TraX session: frame loading, the tracker and the last good answer."""
+
+    def __init__(self, tracker) -> None:
+        self.tracker = tracker
+        self.loader = FrameLoader()
+        self.box = np.zeros(4)
+        self.frame = 0
+
+    def initialize(self, request) -> np.ndarray:
+        if not request.objects:
+            raise RegionError("initialization request carries no region")
+        self.loader.reset()
+        images = self.loader.load(image_paths(request))
+        if all(image is None for image in images.values()):
+            raise OSError(f"no readable image in the initialization frame: {image_paths(request)}")
+        box = sanitize_init_box(region_to_box(request.objects[0][0]), *self.loader.size)
+        self.tracker.initialize(images, box)
+        self.box = box
+        self.frame = 0
+        return self.box
+
+    def track(self, request) -> tuple[np.ndarray, float]:
+        self.frame += 1
+        try:
+            images = self.loader.load(image_paths(request))
+            box, score = self.tracker.track(images)
+            box = np.asarray(box, dtype=np.float64)
+            score = float(score)
+            if box.shape != (4,) or not np.all(np.isfinite(box)):
+                raise ValueError(f"tracker returned an invalid box {box!r}")
+            self.box = clip_box(box, *self.loader.size, min_size=1.0)
+            return self.box, score if math.isfinite(score) else 0.0
+        except Exception as err:  # one bad frame must not end a long evaluation
+            log.exception("frame %d: tracking failed (%s); answering the last box", self.frame, err)
+            return self.box, 0.0
+
+
+def serve(tracker) -> int:
+    import trax
+    from trax.image import Image
+    from trax.region import Rectangle, Region
+
+    server = trax.server.Server(
+        [Region.RECTANGLE, Region.POLYGON], [Image.PATH], image_channels=["color", "ir"],
+        tracker_name=getattr(tracker, "name", "tracker"),
+    )
+    session = Session(tracker)
+    try:
+        while True:
+            request = server.wait()
+            if request.type == trax.TraxStatus.QUIT:
+                break
+            if request.type == trax.TraxStatus.INITIALIZE:
+                try:
+                    box, score = session.initialize(request), 1.0
+                except Exception as err:
+                    log.error("initialization failed: %s", err)
+                    server.quit(f"initialization failed: {err}")
+                    return 1
+            else:
+                box, score = session.track(request)
+            x, y, w, h = (float(v) for v in box)
+            server.status([(Rectangle.create(x, y, w, h), {"confidence": score})])
+    except trax.TraxException as err:
+        # The toolkit closed the pipe (interrupted run): nothing left to answer.
+        log.info("TraX session ended: %s", err)
+        return 0
+    try:
+        server.quit()
+    except trax.TraxException:
+        pass
+    return 0
+
+
+def main(*argv: str) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="[tracker] %(levelname)s %(message)s")
+    try:
+        name, cfg = parse_args(argv or sys.argv[1:])
+        tracker = build_tracker(name, cfg)
+    except (ConfigError, ValueError, OSError) as err:
+        print(f"tracker.vot: {err}", file=sys.stderr)
+        return 2
+    return serve(tracker)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
