@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CONTRIB := opencv-contrib-python==5.0.0.93
 DEMO_WS := vot_workspace
 
 .PHONY: setup demo test bench clean
@@ -13,6 +14,8 @@ setup: $(STAMP)
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	# Both opencv wheels own cv2/; the one installed last wins. Contrib last gives CSRT.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall $(CONTRIB)
 	touch $(STAMP)
 
 demo: setup

@@ -129,7 +129,7 @@ def main(*argv: str) -> int:
     try:
         name, cfg = parse_args(argv or sys.argv[1:])
         tracker = build_tracker(name, cfg)
-    except (ConfigError, ValueError, OSError) as err:
+    except (ConfigError, ValueError, OSError, RuntimeError) as err:
         print(f"tracker.vot: {err}", file=sys.stderr)
         return 2
     return serve(tracker)

@@ -1,0 +1,41 @@
+"""The typed config: defaults, YAML, overrides, and errors that name the key."""
+from __future__ import annotations
+
+import pytest
+
+from tracker.config import Config, ConfigError
+
+
+def test_overrides_and_yaml(tmp_path):
+    path = tmp_path / "cfg.yaml"
+    path.write_text("model:\n  cmi_mode: pixel\n  dropout: 0.25\nthreads: 1\n")
+    cfg = Config.load(path, ["model.freeze_stages=false", "device=cpu"])
+    assert (cfg.model.cmi_mode, cfg.model.dropout, cfg.threads) == ("pixel", 0.25, 1)
+    assert cfg.model.freeze_stages is False and cfg.device == "cpu"
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("model.cmi_mode=attention", "model.cmi_mode='attention': expected one of none, pixel, relation, both"),
+        ("model.nope=1", "unknown config key 'model.nope'"),
+        ("threads=two", "config key 'threads': cannot use 'two' as int"),
+        ("threads=0", "threads=0: expected a positive number"),
+        ("model.dropout=nan", "config key 'model.dropout': cannot use 'nan' as float"),
+        ("model", "expected key=value"),
+    ],
+)
+def test_bad_values_name_the_key(override, message):
+    with pytest.raises(ConfigError) as err:
+        Config.load(None, [override])
+    assert message in str(err.value)
+
+
+def test_bad_yaml_names_the_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("model: [1, 2\n")
+    with pytest.raises(ConfigError, match="bad.yaml"):
+        Config.load(path)
+    with pytest.raises(ConfigError, match="unknown config section 'tracking'"):
+        path.write_text("tracking:\n  x: 1\n")
+        Config.load(path)

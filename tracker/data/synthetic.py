@@ -1,0 +1,335 @@
+"""Deterministic synthetic RGB-T sequences in the VOT RGBTIR layout.
+
+``python -m tracker.data.synthetic --out DIR --sequences N --frames F --seed S``
+
+Each sequence exercises what makes RGB-T tracking hard, recorded per frame in the
+sequence's ``<tag>.tag`` files: textured clutter, camera motion, scale change, fast
+motion, night (RGB dark and noisy, thermal fine), thermal crossover (target as warm as
+its surroundings, RGB fine), partial and full occlusion, distractors that look like the
+target in one modality only, and a color/ir misalignment (ground truth follows ir).
+Thermal frames are 1-channel 8-bit JPEGs; same arguments give identical bytes.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+import cv2
+import numpy as np
+
+KINDS = ("textured", "camera_motion", "scale", "fast_motion", "night", "crossover", "occlusion", "distractor",
+         "misalignment")
+SIZES = ((640, 480), (630, 460))
+ANCHOR_SPACING = 50  # frames between anchors, as in VOT-RGBT2019's multistart experiment
+JPEG_QUALITY = 90
+
+# Scenario mixes cycled by generate_dataset: any 8 consecutive ones cover every kind.
+MIXES = (
+    ("textured",),
+    ("night", "camera_motion"),
+    ("crossover", "scale"),
+    ("occlusion", "fast_motion"),
+    ("distractor", "camera_motion"),
+    ("night", "distractor", "misalignment"),
+    ("crossover", "occlusion", "camera_motion"),
+    ("scale", "fast_motion", "misalignment"),
+)
+
+
+def _noise_texture(rng: np.random.Generator, h: int, w: int, channels: int, octaves: int = 5) -> np.ndarray:
+    """Multi-octave value noise in [0, 1], shape (h, w, channels)."""
+    out = np.zeros((h, w, channels), np.float32)
+    total = 0.0
+    for octave in range(octaves):
+        cells = 2 ** (octave + 2)
+        grid = rng.random((cells * h // max(h, w) + 2, cells * w // max(h, w) + 2, channels)).astype(np.float32)
+        layer = cv2.resize(grid, (w, h), interpolation=cv2.INTER_CUBIC).reshape(h, w, channels)
+        amp = 0.6**octave
+        out += amp * layer
+        total += amp
+    return np.clip(out / total, 0, 1)
+
+
+def _shapes(rng: np.random.Generator, image: np.ndarray, count: int, low: float, high: float) -> None:
+    """Draw random filled rectangles and ellipses in place (clutter)."""
+    h, w = image.shape[:2]
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    for _ in range(count):
+        color = tuple(float(v) for v in rng.uniform(low, high, channels))
+        cx, cy = int(rng.integers(0, w)), int(rng.integers(0, h))
+        a, b = int(rng.integers(6, 60)), int(rng.integers(6, 60))
+        if rng.random() < 0.5:
+            cv2.rectangle(image, (cx - a, cy - b), (cx + a, cy + b), color, -1)
+        else:
+            cv2.ellipse(image, (cx, cy), (a, b), float(rng.uniform(0, 180)), 0, 360, color, -1)
+
+
+@dataclass
+class _Sprite:
+    """A textured object: RGB appearance, thermal appearance and a soft mask at a base size."""
+
+    color: np.ndarray  # (h, w, 3) float32 0-255
+    thermal: np.ndarray  # (h, w) float32 0-255
+    mask: np.ndarray  # (h, w) float32 0-1
+
+    @staticmethod
+    def make(rng: np.random.Generator, w: int, h: int, warm: float, base: Optional[np.ndarray] = None) -> "_Sprite":
+        tex = _noise_texture(rng, h, w, 3, octaves=3)
+        base = rng.uniform(40, 230, 3) if base is None else base
+        color = np.clip(base * (0.55 + 0.9 * tex), 0, 255).astype(np.float32)
+        stripes = (np.sin(np.arange(w) / max(w, 1) * rng.uniform(6, 14)) > 0.3).astype(np.float32)
+        color *= (0.8 + 0.2 * stripes)[None, :, None]
+        thermal = (warm + 18 * (_noise_texture(rng, h, w, 1, octaves=2)[..., 0] - 0.5)).astype(np.float32)
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        ell = ((xx - (w - 1) / 2) / (w / 2)) ** 2 + ((yy - (h - 1) / 2) / (h / 2)) ** 2
+        square = np.maximum(np.abs(xx - (w - 1) / 2) / (w / 2), np.abs(yy - (h - 1) / 2) / (h / 2))
+        shape = np.minimum(ell ** 0.5, square * 1.08)  # rounded rectangle
+        mask = np.clip((1.0 - shape) * 8.0 + 0.5, 0, 1).astype(np.float32)
+        return _Sprite(color, thermal, mask)
+
+    def paste(self, color: np.ndarray, thermal: np.ndarray, box: np.ndarray,
+              thermal_override: Optional[float] = None, visible: Optional[np.ndarray] = None) -> None:
+        """Alpha-blend the sprite into both frames at (x, y, w, h); ``visible`` limits the mask."""
+        x, y, w, h = box
+        H, W = thermal.shape
+        x0, y0 = int(np.floor(x)), int(np.floor(y))
+        x1, y1 = int(np.ceil(x + w)), int(np.ceil(y + h))
+        if x1 <= 0 or y1 <= 0 or x0 >= W or y0 >= H or x1 - x0 < 2 or y1 - y0 < 2:
+            return
+        # Sub-pixel placement: sample the sprite on the integer grid covering the box.
+        sx, sy = self.mask.shape[1] / w, self.mask.shape[0] / h
+        affine = np.array([[sx, 0, (x0 - x) * sx], [0, sy, (y0 - y) * sy]], np.float32)
+        size = (x1 - x0, y1 - y0)
+        warp = lambda img: cv2.warpAffine(img, affine, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        alpha = warp(self.mask)
+        c, t = warp(self.color), warp(self.thermal)
+        cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
+        sl = (slice(cy0 - y0, cy1 - y0), slice(cx0 - x0, cx1 - x0))
+        a = alpha[sl]
+        if visible is not None:
+            a = a * visible[cy0:cy1, cx0:cx1]
+        region_t = thermal[cy0:cy1, cx0:cx1]
+        if thermal_override is not None:
+            t = np.full_like(t, thermal_override) + (t - t.mean())
+        color[cy0:cy1, cx0:cx1] = color[cy0:cy1, cx0:cx1] * (1 - a[..., None]) + c[sl] * a[..., None]
+        thermal[cy0:cy1, cx0:cx1] = region_t * (1 - a) + t[sl] * a
+
+
+def _segment(rng: np.random.Generator, frames: int, fraction: tuple[float, float], start_after: int = 10) -> np.ndarray:
+    """Boolean per-frame mask of one random segment covering ``fraction`` of the sequence."""
+    active = np.zeros(frames, bool)
+    length = max(5, int(frames * rng.uniform(*fraction)))
+    length = min(length, max(frames - start_after - 5, 1))
+    start = int(rng.integers(start_after, max(start_after + 1, frames - length)))
+    active[start : start + length] = True
+    return active
+
+
+def _smooth_path(rng: np.random.Generator, frames: int, amplitude: float, period: tuple[float, float]) -> np.ndarray:
+    """Sum of three random sinusoids, (frames,)."""
+    t = np.arange(frames, dtype=np.float64)
+    path = np.zeros(frames)
+    for _ in range(3):
+        path += amplitude / 3 * np.sin(2 * np.pi * t / rng.uniform(*period) + rng.uniform(0, 2 * np.pi))
+    return path
+
+
+@dataclass
+class _Plan:
+    """Per-frame ground truth and phenomena of one sequence, decided before rendering."""
+
+    boxes: np.ndarray  # (F, 4) xywh in thermal pixels
+    camera: np.ndarray  # (F, 2) background offset
+    tags: dict[str, np.ndarray] = field(default_factory=dict)  # tag -> (F,) bool
+
+
+def _plan(rng: np.random.Generator, frames: int, kinds: Sequence[str], size: tuple[int, int]) -> _Plan:
+    W, H = size
+    w0, h0 = rng.uniform(28, 70), rng.uniform(24, 60)
+    tags: dict[str, np.ndarray] = {}
+    scale = np.ones(frames)
+    if "scale" in kinds:
+        scale = np.exp(_smooth_path(rng, frames, 1.2, (frames * 0.6, frames * 1.5)))
+        scale = np.clip(scale, 0.55, 1.8)
+        tags["scale_change"] = np.abs(np.gradient(scale)) * 20 > 0.08  # >8 % per second
+    amp = 0.3
+    cx = W / 2 + _smooth_path(rng, frames, W * amp, (60, 200))
+    cy = H / 2 + _smooth_path(rng, frames, H * amp, (60, 200))
+    if "fast_motion" in kinds:
+        fast = _segment(rng, frames, (0.15, 0.25))
+        for track, extent in ((cx, W), (cy, H)):
+            jitter = np.cumsum(rng.normal(0, 9, frames) * fast)
+            track += jitter - np.where(fast, 0, 0)
+        speed = np.hypot(np.diff(cx, prepend=cx[0]), np.diff(cy, prepend=cy[0]))
+        tags["fast_motion"] = speed > 8
+    w, h = w0 * scale, h0 * scale
+    cx = np.clip(cx, w / 2 + 4, W - w / 2 - 4)
+    cy = np.clip(cy, h / 2 + 4, H - h / 2 - 4)
+    boxes = np.stack([cx - w / 2, cy - h / 2, w, h], axis=1)
+    camera = np.zeros((frames, 2))
+    if "camera_motion" in kinds:
+        camera = np.stack([_smooth_path(rng, frames, 60, (80, 200)), _smooth_path(rng, frames, 40, (80, 200))], 1)
+        tags["camera_motion"] = np.ones(frames, bool)
+    for kind, fraction in (("night", (0.3, 0.45)), ("crossover", (0.25, 0.4)), ("occlusion", (0.12, 0.2))):
+        if kind in kinds:
+            tags[kind] = _segment(rng, frames, fraction)
+    if "distractor" in kinds:
+        tags["distractor"] = np.ones(frames, bool)
+    if "misalignment" in kinds:
+        tags["misalignment"] = np.ones(frames, bool)
+    return _Plan(boxes, camera, tags)
+
+
+def _anchors(frames: int, plan: _Plan) -> np.ndarray:
+    """Forward anchors (1) every ANCHOR_SPACING frames, moved off occluded/night/crossover frames."""
+    hard = np.zeros(frames, bool)
+    for tag in ("occlusion", "night", "crossover"):
+        hard |= plan.tags.get(tag, np.zeros(frames, bool))
+    anchors = np.zeros(frames, int)
+    anchors[0] = 1
+    for start in range(ANCHOR_SPACING, frames - ANCHOR_SPACING // 2, ANCHOR_SPACING):
+        clean = [i for i in range(start, min(start + ANCHOR_SPACING // 2, frames)) if not hard[i]]
+        if clean:
+            anchors[clean[0]] = 1
+    return anchors
+
+
+def generate_sequence(out_dir: Path, frames: int, seed: int, kinds: Sequence[str] = ("textured",),
+                      size: tuple[int, int] = (640, 480)) -> Path:
+    """Write one sequence (color/, ir/, groundtruth.txt, tags, anchor.value, sequence) to ``out_dir``."""
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown kinds {sorted(unknown)}; expected some of {', '.join(KINDS)}")
+    if frames < 2:
+        raise ValueError(f"frames={frames}: a sequence needs at least 2 frames")
+    out_dir = Path(out_dir)
+    rng = np.random.default_rng(seed)
+    W, H = size
+    plan = _plan(rng, frames, kinds, size)
+    margin = 80
+    BW, BH = W + 2 * margin, H + 2 * margin
+    # Backgrounds: cluttered RGB texture; a smoother, cooler temperature field.
+    bg_color = (_noise_texture(rng, BH, BW, 3) * 255).astype(np.float32)
+    _shapes(rng, bg_color, 40, 20, 235)
+    bg_color = cv2.GaussianBlur(bg_color, (0, 0), 0.8)
+    bg_thermal = (60 + 60 * _noise_texture(rng, BH, BW, 1, octaves=3)[..., 0]).astype(np.float32)
+    _shapes(rng, bg_thermal, 12, 50, 120)
+    bg_thermal = cv2.GaussianBlur(bg_thermal, (0, 0), 2.0)
+
+    target = _Sprite.make(rng, 64, 64, warm=float(rng.uniform(185, 225)))
+    distractors = []
+    if "distractor" in kinds:
+        # A colour twin that is cold, and a warm object that looks different in RGB.
+        twin = _Sprite.make(rng, 64, 64, warm=float(rng.uniform(70, 100)))
+        twin.color = target.color.copy()
+        hot = _Sprite.make(rng, 64, 64, warm=float(rng.uniform(185, 225)))
+        for sprite, phase in ((twin, 0.0), (hot, np.pi)):
+            orbit = np.arange(frames) / rng.uniform(40, 70) + phase
+            r = rng.uniform(1.6, 2.6)
+            distractors.append((sprite, orbit, r))
+    occluder = _Sprite.make(rng, 40, 120, warm=float(rng.uniform(95, 130)))
+    shift = 6.0 if "misalignment" in kinds else 2.0
+    mis_dx, mis_dy = rng.uniform(-1, 1, 2) * shift
+    mis_scale = 1.0 + (0.02 if "misalignment" in kinds else 0.005)
+    misalign = np.array([[mis_scale, 0, mis_dx - (mis_scale - 1) * W / 2],
+                         [0, mis_scale, mis_dy - (mis_scale - 1) * H / 2]], np.float32)
+
+    (out_dir / "color").mkdir(parents=True, exist_ok=True)
+    (out_dir / "ir").mkdir(parents=True, exist_ok=True)
+    occ_frames = np.flatnonzero(plan.tags.get("occlusion", np.zeros(frames, bool)))
+    for i in range(frames):
+        ox, oy = (margin + plan.camera[i]).astype(int)
+        color = bg_color[oy : oy + H, ox : ox + W].copy()
+        thermal = bg_thermal[oy : oy + H, ox : ox + W].copy()
+        box = plan.boxes[i]
+        for sprite, orbit, r in distractors:
+            d = np.array([box[0] + box[2] / 2 + r * box[2] * np.cos(orbit[i]) - box[2] / 2,
+                          box[1] + box[3] / 2 + r * box[3] * np.sin(orbit[i]) - box[3] / 2, box[2], box[3]])
+            sprite.paste(color, thermal, d)
+        crossover = plan.tags.get("crossover", np.zeros(frames, bool))[i]
+        override = None
+        if crossover:
+            x, y, w, h = box.astype(int)
+            ring = bg_thermal[oy + max(y - 10, 0) : oy + y + h + 10, ox + max(x - 10, 0) : ox + x + w + 10]
+            override = float(ring.mean())
+        target.paste(color, thermal, box, thermal_override=override)
+        if len(occ_frames) and occ_frames[0] <= i <= occ_frames[-1]:
+            # The occluder sweeps across the box: partial, full in the middle, partial again.
+            p = (i - occ_frames[0]) / max(len(occ_frames) - 1, 1)
+            ow, oh = box[2] * 1.1, box[3] * 2.0
+            left = box[0] + box[2] / 2 - ow / 2 + (p - 0.5) * (box[2] + 2 * ow)
+            occluder.paste(color, thermal, np.array([left, box[1] - box[3] / 2, ow, oh]))
+        if plan.tags.get("night", np.zeros(frames, bool))[i]:
+            color = color * 0.12 + rng.normal(0, 7, color.shape).astype(np.float32)
+        thermal += rng.normal(0, 2.0, thermal.shape).astype(np.float32)
+        color += rng.normal(0, 3.0, color.shape).astype(np.float32)
+        color = cv2.warpAffine(color, misalign, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        bgr = np.clip(color[..., ::-1], 0, 255).astype(np.uint8)
+        params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
+        cv2.imwrite(str(out_dir / "color" / f"{i + 1:08d}.jpg"), bgr, params)
+        cv2.imwrite(str(out_dir / "ir" / f"{i + 1:08d}.jpg"), np.clip(thermal, 0, 255).astype(np.uint8), params)
+
+    np.savetxt(out_dir / "groundtruth.txt", plan.boxes, fmt="%.2f", delimiter=",")
+    np.savetxt(out_dir / "anchor.value", _anchors(frames, plan), fmt="%d")
+    for tag, active in plan.tags.items():
+        np.savetxt(out_dir / f"{tag}.tag", active.astype(int), fmt="%d")
+    (out_dir / "sequence").write_text(
+        "channels.color=color/%08d.jpg\nchannels.ir=ir/%08d.jpg\nfps=20\nformat=default\n"
+        f"name={out_dir.name}\nwidth={W}\nheight={H}\nlength={frames}\nkinds={','.join(kinds)}\n"
+    )
+    return out_dir
+
+
+def generate_dataset(root: Path, sequences: int, frames: int, seed: int,
+                     size: Optional[tuple[int, int]] = None) -> list[str]:
+    """Write ``sequences`` sequences cycling through MIXES (so 8 cover every kind) and list.txt."""
+    root = Path(root)
+    names = []
+    for k in range(sequences):
+        kinds = MIXES[k % len(MIXES)]
+        name = f"{k:02d}-{'-'.join(kinds)}"
+        generate_sequence(root / name, frames, seed * 1000 + k, kinds, size or SIZES[k % len(SIZES)])
+        names.append(name)
+    (root / "list.txt").write_text("".join(f"{n}\n" for n in names))
+    return names
+
+
+def load_sequence(seq_dir: Path) -> tuple[list[str], list[str], np.ndarray, dict[str, np.ndarray]]:
+    """(color paths, ir paths, ground truth (N, 4) xywh, per-frame tags) of a generated sequence."""
+    seq_dir = Path(seq_dir)
+    gt = np.loadtxt(seq_dir / "groundtruth.txt", delimiter=",", ndmin=2)
+    n = len(gt)
+    color = [str(seq_dir / "color" / f"{i + 1:08d}.jpg") for i in range(n)]
+    ir = [str(seq_dir / "ir" / f"{i + 1:08d}.jpg") for i in range(n)]
+    tags = {p.stem: np.loadtxt(p, ndmin=1).astype(bool) for p in sorted(seq_dir.glob("*.tag"))}
+    return color, ir, gt, tags
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tracker.data.synthetic", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--sequences", type=int, default=8)
+    parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--kinds", help="comma-separated kinds for every sequence (default: cycle through mixes)")
+    parser.add_argument("--size", help="WxH for every sequence, e.g. 640x480")
+    args = parser.parse_args(argv)
+    size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
+    if args.kinds:
+        kinds = tuple(k for k in args.kinds.split(",") if k)
+        names = []
+        for k in range(args.sequences):
+            name = f"{k:02d}-{'-'.join(kinds)}"
+            generate_sequence(args.out / name, args.frames, args.seed * 1000 + k, kinds, size or SIZES[k % 2])
+            names.append(name)
+        (args.out / "list.txt").write_text("".join(f"{n}\n" for n in names))
+    else:
+        names = generate_dataset(args.out, args.sequences, args.frames, args.seed, size)
+    print(f"wrote {len(names)} sequences x {args.frames} frames to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
