@@ -23,6 +23,7 @@ class ModelConfig:
     stride: int = 16  # backbone output stride: 8 or 16
     freeze_stages: bool = True  # keep ImageNet backbone weights fixed
     pool_size: int = 5  # RoIAlign grid (pool_size x pool_size) per candidate
+    embed_dim: int = 64  # channels per modality after a 1x1 projection of the backbone map
     cmi_mode: str = "both"  # none | pixel | relation | both
     cmi_dim: int = 32  # Q/K channels of the 1x1 projections (d in eq. 2)
     reduce_dim: int = 64  # channels per modality after the 1x1 reduction following psi
@@ -34,7 +35,7 @@ class ModelConfig:
         _choice("model.stride", self.stride, (8, 16))
         _choice("model.cmi_mode", self.cmi_mode, ("none", "pixel", "relation", "both"))
         _choice("model.modalities", self.modalities, ("rgbt", "rgb", "tir"))
-        for name in ("pool_size", "cmi_dim", "reduce_dim", "fc_dim"):
+        for name in ("pool_size", "embed_dim", "cmi_dim", "reduce_dim", "fc_dim"):
             _positive(f"model.{name}", getattr(self, name))
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"model.dropout={self.dropout}: expected 0 <= dropout < 1")

@@ -1,0 +1,169 @@
+"""CMI network: ImageNet weights, RoIAlign, the interaction module's equations, checkpoints."""
+from __future__ import annotations
+
+import math
+import os
+
+import cv2
+import matplotlib
+import numpy as np
+import pytest
+import torch
+
+from tracker.config import Config, ModelConfig
+from tracker.model.backbone import EfficientNetLite0Classifier, EfficientNetLite0Features, WeightsError
+from tracker.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from tracker.model.cmi import CrossModalInteraction
+from tracker.model.network import CMINet
+from tracker.model.roi_align import roi_align
+
+
+def test_imagenet_weights_classify_grace_hopper():
+    net = EfficientNetLite0Classifier()
+    net.load_imagenet()
+    net.eval()
+    image = cv2.imread(os.path.join(matplotlib.get_data_path(), "sample_data", "grace_hopper.jpg"))[..., ::-1]
+    image = cv2.resize(image, (224, 224), interpolation=cv2.INTER_AREA)
+    with torch.no_grad():
+        logits = net(torch.from_numpy(image.copy()).permute(2, 0, 1)[None].float())
+    assert int(logits.argmax()) == 652  # "military uniform"
+
+
+def test_wrong_weights_file_is_named(tmp_path):
+    bad = tmp_path / "lite0.pth"
+    torch.save({"_conv_stem.weight": torch.zeros(32, 3, 3, 3)}, bad)
+    with pytest.raises(WeightsError, match="lite0.pth lack"):
+        EfficientNetLite0Features(16).load_imagenet(bad)
+    with pytest.raises(WeightsError, match="not found"):
+        EfficientNetLite0Features(16).load_imagenet(tmp_path / "none.pth")
+
+
+def _bilinear_zero(feat: np.ndarray, y: float, x: float) -> np.ndarray:
+    """Brute-force bilinear sample with zeros outside the map. feat (C, h, w)."""
+    c, h, w = feat.shape
+    y0, x0 = math.floor(y), math.floor(x)
+    out = np.zeros(c)
+    for yy, wy in ((y0, 1 - (y - y0)), (y0 + 1, y - y0)):
+        for xx, wx in ((x0, 1 - (x - x0)), (x0 + 1, x - x0)):
+            if 0 <= yy < h and 0 <= xx < w:
+                out += wy * wx * feat[:, yy, xx]
+    return out
+
+
+def _roi_reference(feat: np.ndarray, box, stride: float, size: int, sampling: int) -> np.ndarray:
+    x1, y1, x2, y2 = np.asarray(box) / stride - 0.5
+    out = np.zeros((feat.shape[0], size, size))
+    n = size * sampling
+    for i in range(size):
+        for j in range(size):
+            acc = np.zeros(feat.shape[0])
+            for si in range(sampling):
+                for sj in range(sampling):
+                    y = y1 + (i * sampling + si + 0.5) / n * (y2 - y1)
+                    x = x1 + (j * sampling + sj + 0.5) / n * (x2 - x1)
+                    acc += _bilinear_zero(feat, y, x)
+            out[:, i, j] = acc / sampling**2
+    return out
+
+
+def test_roi_align_matches_bruteforce_reference():
+    rng = np.random.default_rng(0)
+    feat = rng.normal(size=(4, 9, 11))
+    boxes = np.array([[10, 12, 60, 50], [-30, -20, 40, 30], [120, 90, 220, 200], [33.3, 7.7, 35.1, 90.2]])
+    got = roi_align(torch.from_numpy(feat)[None], torch.from_numpy(boxes), stride=16, size=3, sampling=2)
+    for k, box in enumerate(boxes):
+        np.testing.assert_allclose(got[k].numpy(), _roi_reference(feat, box, 16, 3, 2), atol=1e-5)
+    # A box entirely outside the map pools zeros.
+    far = roi_align(torch.from_numpy(feat)[None], torch.tensor([[1000.0, 1000.0, 1100.0, 1100.0]]), 16, 3)
+    assert torch.count_nonzero(far) == 0
+
+
+@pytest.fixture()
+def maps():
+    g = torch.Generator().manual_seed(0)
+    return torch.randn(3, 8, 4, 4, generator=g), torch.randn(3, 8, 4, 4, generator=g)
+
+
+@pytest.mark.parametrize("mode", ["none", "pixel", "relation", "both"])
+def test_lambda_zero_is_concat(maps, mode):
+    f_r, f_t = maps
+    cmi = CrossModalInteraction(8, 4, 6, 16, mode)
+    cat_r, cat_t = cmi.concat(f_r, f_t)
+    assert torch.equal(cat_r, torch.cat([f_r, torch.zeros_like(f_r)], 1))
+    assert torch.equal(cat_t, torch.cat([f_t, torch.zeros_like(f_t)], 1))
+
+
+def test_affinities(maps):
+    f_r, f_t = maps
+    cmi = CrossModalInteraction(8, 4, 6, 16, "both")
+    w_r, w_t = cmi.pixel_affinity(f_r, "R"), cmi.pixel_affinity(f_t, "T")
+    assert w_r.shape == (3, 16, 16)
+    torch.testing.assert_close(w_r.sum(-1), torch.ones(3, 16))
+    # eq. (2) by hand
+    q = cmi.q["R"](f_r).flatten(2).transpose(1, 2)
+    k = cmi.k["R"](f_r).flatten(2)
+    torch.testing.assert_close(w_r, torch.softmax(q @ k / 2.0, -1))
+    with torch.no_grad():
+        cmi.log_scale.zero_()  # temperature 1: exactly softmax(W_T ⊙ W_R) as in eq. (3)
+    torch.testing.assert_close(cmi.relation_affinity(w_r, w_t), torch.softmax(w_t * w_r, -1))
+
+
+@pytest.mark.parametrize("mode", ["pixel", "relation", "both"])
+def test_permutation_equivariance(maps, mode):
+    f_r, f_t = maps
+    cmi = CrossModalInteraction(8, 4, 6, 16, mode)
+    with torch.no_grad():
+        cmi.lam["R"].fill_(0.7)
+        cmi.lam["T"].fill_(-0.4)
+    perm = torch.randperm(16, generator=torch.Generator().manual_seed(1))
+    shuffle = lambda f: f.flatten(2)[:, :, perm].reshape(f.shape)
+    out = cmi(f_r, f_t)
+    torch.testing.assert_close(cmi(shuffle(f_r), shuffle(f_t)), shuffle(out))
+
+
+def test_gradients_reach_lambda_q_k(maps):
+    f_r, f_t = maps
+    cmi = CrossModalInteraction(8, 4, 6, 16, "both")
+    cmi(f_r, f_t).square().sum().backward()
+    assert cmi.lam["R"].grad.abs() > 0 and cmi.lam["T"].grad.abs() > 0  # lambda learns away from 0
+    with torch.no_grad():
+        cmi.lam["R"].fill_(0.5)
+        cmi.lam["T"].fill_(0.5)
+    cmi.zero_grad()
+    cmi(f_r, f_t).square().sum().backward()
+    for m in "RT":
+        assert cmi.q[m].weight.grad.abs().sum() > 0 and cmi.k[m].weight.grad.abs().sum() > 0
+
+
+def test_checkpoint_round_trip_and_errors(tmp_path):
+    cfg = Config()
+    net = CMINet(cfg.model, imagenet=False)
+    with torch.no_grad():
+        net.cmi.lam["R"].fill_(0.3)
+    path = tmp_path / "cmi.pth"
+    save_checkpoint(path, net, cfg, extra={"step": 7})
+    other = CMINet(cfg.model, imagenet=False)
+    assert load_checkpoint(path, other)["extra"]["step"] == 7
+    assert float(other.cmi.lam["R"].detach()) == pytest.approx(0.3)
+    # frozen backbone is not stored
+    assert not any(k.startswith("backbone_") for k in torch.load(path, weights_only=False)["state"])
+
+    truncated = tmp_path / "truncated.pth"
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match="truncated.pth is not a readable checkpoint"):
+        load_checkpoint(truncated, other)
+    wrong = CMINet(ModelConfig(reduce_dim=32), imagenet=False)
+    with pytest.raises(CheckpointError, match="this model expects"):
+        load_checkpoint(path, wrong)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "nope.pth", other)
+    junk = tmp_path / "junk.pth"
+    torch.save({"weights": 1}, junk)
+    with pytest.raises(CheckpointError, match="not a CMI checkpoint"):
+        load_checkpoint(junk, other)
+
+
+def test_single_modality_zeroes_the_other():
+    net = CMINet(ModelConfig(modalities="rgb"), imagenet=False)
+    f_r, f_t = net.extract(torch.rand(1, 3, 64, 64) * 255, torch.rand(1, 1, 64, 64) * 255)
+    assert f_t.shape == f_r.shape and torch.count_nonzero(f_t) == 0 and torch.count_nonzero(f_r) > 0

@@ -1,0 +1,72 @@
+"""CMI checkpoints: everything but a frozen ImageNet backbone, with a format version and the config."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import torch
+from torch import nn
+
+FORMAT_VERSION = 1
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "models" / "cmi.pth"
+BACKBONE_PREFIXES = ("backbone_r.", "backbone_t.")
+
+
+class CheckpointError(ValueError):
+    """A weights file that cannot be used, with the file and the reason in the message."""
+
+
+def save_checkpoint(path: Path, net: nn.Module, cfg, extra: Optional[dict] = None) -> None:
+    """Write atomically (temp file + rename) so an interrupted save never leaves a truncated file."""
+    path = Path(path)
+    state = net.state_dict()
+    if cfg.model.freeze_stages:
+        state = {k: v for k, v in state.items() if not k.startswith(BACKBONE_PREFIXES)}
+    payload = {"format": "cmi-rgbt", "version": FORMAT_VERSION, "config": dataclasses.asdict(cfg),
+               "state": state, "extra": extra or {}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            torch.save(payload, fp)
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: Path, net: nn.Module) -> dict:
+    """Load into ``net`` (strict except a frozen backbone); return the payload."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"weights file {path} does not exist")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # truncated zip, pickle garbage, ...
+        raise CheckpointError(f"weights file {path} is not a readable checkpoint ({type(err).__name__}: {err})") from err
+    if not isinstance(payload, dict) or payload.get("format") != "cmi-rgbt":
+        raise CheckpointError(f"weights file {path} is not a CMI checkpoint (no 'format: cmi-rgbt' header)")
+    if payload.get("version") != FORMAT_VERSION:
+        raise CheckpointError(f"weights file {path} has format version {payload.get('version')}, expected {FORMAT_VERSION}")
+    state = payload["state"]
+    expected = net.state_dict()
+    for key, value in state.items():
+        if key.startswith("classifier.domains."):
+            continue  # offline training heads: not needed for tracking
+        if key not in expected:
+            raise CheckpointError(f"weights file {path} has unexpected parameter {key} (different architecture)")
+        if tuple(value.shape) != tuple(expected[key].shape):
+            raise CheckpointError(
+                f"weights file {path}: {key} has shape {tuple(value.shape)}, this model expects "
+                f"{tuple(expected[key].shape)} (check model.* settings against the file's config)"
+            )
+    missing = [k for k in expected if k not in state and not k.startswith(BACKBONE_PREFIXES + ("classifier.domains.",))]
+    if missing:
+        raise CheckpointError(f"weights file {path} lacks {len(missing)} parameters, e.g. {missing[:3]}")
+    net.load_state_dict({k: v for k, v in state.items() if not k.startswith("classifier.domains.")}, strict=False)
+    return payload

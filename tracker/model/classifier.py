@@ -1,0 +1,41 @@
+"""Binary classifier fc4 -> fc5 -> fc6 (background / foreground), MDNet style.
+
+Offline training uses one fc6 head per training sequence (multi-domain); tracking uses
+one fresh online head trained on the first frame and updated online.
+"""
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import torch
+from torch import nn
+
+
+class BinaryClassifier(nn.Module):
+    def __init__(self, in_dim: int, hidden: int, dropout: float, domains: int = 0) -> None:
+        super().__init__()
+        self.fc4 = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout))
+        self.fc5 = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout))
+        self.hidden = hidden
+        self.domains = nn.ModuleList(nn.Linear(hidden, 2) for _ in range(domains))
+        self.online = nn.Linear(hidden, 2)
+
+    def set_num_domains(self, count: int) -> None:
+        self.domains = nn.ModuleList(nn.Linear(self.hidden, 2) for _ in range(count))
+
+    def forward(self, x: torch.Tensor, domain: Optional[int] = None) -> torch.Tensor:
+        """(N, in_dim) -> (N, 2) logits; ``domain=None`` uses the online head."""
+        h = self.fc5(self.fc4(x))
+        return (self.online if domain is None else self.domains[domain])(h)
+
+    def reset_online_head(self, generator: Optional[torch.Generator] = None) -> None:
+        """Fresh fc6 for a new target (small random weights, zero bias)."""
+        with torch.no_grad():
+            self.online.weight.normal_(0.0, 0.01, generator=generator)
+            self.online.bias.zero_()
+
+    def online_parameters(self) -> Iterator[nn.Parameter]:
+        """What the tracker fine-tunes online: fc4, fc5 and the online fc6."""
+        yield from self.fc4.parameters()
+        yield from self.fc5.parameters()
+        yield from self.online.parameters()

@@ -1,0 +1,84 @@
+"""Cross-modal interaction (CMI) module, eqs. (1)-(3) of Xu et al. 2023.
+
+Works per candidate on pooled maps F_R, F_T of shape (N, C, h, w), n = h*w positions.
+
+* pixel level (eq. 2): W_R = softmax(Q_R K_R^T / sqrt(d)), W_T likewise, (N, n, n).
+* relation level (eq. 3): W_rel = softmax(s * (W_T ⊙ W_R)), one affinity for both modalities.
+* propagation (eq. 1): F_{T->R} = W V_T, F'_R = psi(F_R, lambda_R F_{T->R}); symmetric F'_T.
+
+Which affinity guides which direction: at pixel level each modality propagates with its
+*own* affinity (F_{T->R} = W_T V_T): the thermal structure decides how thermal context is
+gathered before it is handed to RGB, so a dark, noisy RGB frame cannot corrupt the
+message it receives. At relation level both directions use W_rel, which is large only
+where the two modalities agree. ``both`` averages the two affinities (rows still sum to 1).
+``none`` is plain concat fusion: the propagated term is zero.
+
+psi is a concat followed by a 1x1 reduction with ReLU. lambda_R, lambda_T are learned
+scalars initialised to 0, so an untrained module is concat fusion. s is a learned
+temperature initialised to n: softmax of a product of two softmax rows (values ~1/n^2)
+is otherwise almost uniform.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+MODES = ("none", "pixel", "relation", "both")
+
+
+class CrossModalInteraction(nn.Module):
+    def __init__(self, channels: int, qk_dim: int, out_dim: int, positions: int, mode: str = "both") -> None:
+        super().__init__()
+        if mode not in MODES:
+            raise ValueError(f"CMI mode {mode!r}: expected one of {', '.join(MODES)}")
+        self.mode = mode
+        self.qk_dim = qk_dim
+        # Q, K, V projections per modality (1x1 convolutions == linear maps per position).
+        self.q = nn.ModuleDict({m: nn.Conv2d(channels, qk_dim, 1) for m in "RT"})
+        self.k = nn.ModuleDict({m: nn.Conv2d(channels, qk_dim, 1) for m in "RT"})
+        self.v = nn.ModuleDict({m: nn.Conv2d(channels, channels, 1) for m in "RT"})
+        self.lam = nn.ParameterDict({m: nn.Parameter(torch.zeros(())) for m in "RT"})
+        self.log_scale = nn.Parameter(torch.tensor(math.log(positions)))
+        self.reduce = nn.ModuleDict({m: nn.Conv2d(2 * channels, out_dim, 1) for m in "RT"})
+        self.act = nn.ReLU(inplace=True)
+
+    def pixel_affinity(self, f: torch.Tensor, m: str) -> torch.Tensor:
+        """Eq. (2): (N, C, h, w) -> (N, n, n), rows sum to 1."""
+        q = self.q[m](f).flatten(2).transpose(1, 2)  # (N, n, d)
+        k = self.k[m](f).flatten(2)  # (N, d, n)
+        return torch.softmax(q @ k / math.sqrt(self.qk_dim), dim=-1)
+
+    def relation_affinity(self, w_r: torch.Tensor, w_t: torch.Tensor) -> torch.Tensor:
+        """Eq. (3): softmax of the element-wise product of the two pixel affinities."""
+        return torch.softmax(self.log_scale.exp() * (w_t * w_r), dim=-1)
+
+    def propagated(self, f_r: torch.Tensor, f_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(F_{T->R}, F_{R->T}), each (N, C, h, w); zeros in ``none`` mode."""
+        if self.mode == "none":
+            return torch.zeros_like(f_r), torch.zeros_like(f_t)
+        w_r, w_t = self.pixel_affinity(f_r, "R"), self.pixel_affinity(f_t, "T")
+        if self.mode == "pixel":
+            a_to_r, a_to_t = w_t, w_r
+        else:
+            w_rel = self.relation_affinity(w_r, w_t)
+            a_to_r = a_to_t = w_rel
+            if self.mode == "both":
+                a_to_r, a_to_t = (w_t + w_rel) / 2, (w_r + w_rel) / 2
+        n, c, h, w = f_r.shape
+        v_t = self.v["T"](f_t).flatten(2).transpose(1, 2)  # (N, n, C)
+        v_r = self.v["R"](f_r).flatten(2).transpose(1, 2)
+        t_to_r = (a_to_r @ v_t).transpose(1, 2).reshape(n, c, h, w)
+        r_to_t = (a_to_t @ v_r).transpose(1, 2).reshape(n, c, h, w)
+        return t_to_r, r_to_t
+
+    def concat(self, f_r: torch.Tensor, f_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """psi before the reduction: [F_R, lambda_R F_{T->R}] and [F_T, lambda_T F_{R->T}], (N, 2C, h, w)."""
+        t_to_r, r_to_t = self.propagated(f_r, f_t)
+        return (torch.cat([f_r, self.lam["R"] * t_to_r], 1), torch.cat([f_t, self.lam["T"] * r_to_t], 1))
+
+    def forward(self, f_r: torch.Tensor, f_t: torch.Tensor) -> torch.Tensor:
+        """Fused candidate features (N, 2 * out_dim, h, w): [F'_R, F'_T]."""
+        cat_r, cat_t = self.concat(f_r, f_t)
+        return torch.cat([self.act(self.reduce["R"](cat_r)), self.act(self.reduce["T"](cat_t))], 1)

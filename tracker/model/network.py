@@ -1,0 +1,74 @@
+"""The CMI network: two ImageNet backbones, candidate RoIAlign, CMI fusion, binary classifier."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..config import ModelConfig
+from .backbone import CHANNELS_FOR_STRIDE, EfficientNetLite0Features
+from .classifier import BinaryClassifier
+from .cmi import CrossModalInteraction
+from .roi_align import roi_align
+
+Features = tuple[torch.Tensor, torch.Tensor]
+
+
+class CMINet(nn.Module):
+    """One backbone pass per frame and modality; candidates are pooled, fused and scored."""
+
+    def __init__(self, cfg: ModelConfig, imagenet: bool = True) -> None:
+        super().__init__()
+        cfg.validate()
+        self.cfg = cfg
+        self.backbone_r = EfficientNetLite0Features(cfg.stride)
+        self.backbone_t = EfficientNetLite0Features(cfg.stride)
+        if imagenet:
+            self.backbone_r.load_imagenet()
+            self.backbone_t.load_imagenet()
+        if cfg.freeze_stages:
+            for p in [*self.backbone_r.parameters(), *self.backbone_t.parameters()]:
+                p.requires_grad_(False)
+        channels = CHANNELS_FOR_STRIDE[cfg.stride]
+        # A cheap 1x1 projection on the whole map, before pooling, keeps the per-candidate work small.
+        self.proj_r = nn.Conv2d(channels, cfg.embed_dim, 1)
+        self.proj_t = nn.Conv2d(channels, cfg.embed_dim, 1)
+        positions = cfg.pool_size * cfg.pool_size
+        self.cmi = CrossModalInteraction(cfg.embed_dim, cfg.cmi_dim, cfg.reduce_dim, positions, cfg.cmi_mode)
+        self.feature_dim = 2 * cfg.reduce_dim * positions
+        self.classifier = BinaryClassifier(self.feature_dim, cfg.fc_dim, cfg.dropout)
+        self.eval()
+
+    @property
+    def stride(self) -> int:
+        return self.cfg.stride
+
+    def train(self, mode: bool = True) -> "CMINet":
+        super().train(mode)
+        if self.cfg.freeze_stages:  # frozen BatchNorm statistics stay ImageNet's
+            self.backbone_r.eval()
+            self.backbone_t.eval()
+        return self
+
+    def set_num_domains(self, count: int) -> None:
+        self.classifier.set_num_domains(count)
+
+    def extract(self, rgb: torch.Tensor, tir: torch.Tensor) -> Features:
+        """rgb (B, 3, H, W), tir (B, 1, H, W), 0-255 -> (F_R, F_T), each (B, embed_dim, H/s, W/s).
+
+        With ``modalities`` rgb or tir the other modality's features are zero (and not computed).
+        """
+        use_r, use_t = self.cfg.modalities in ("rgbt", "rgb"), self.cfg.modalities in ("rgbt", "tir")
+        f_r = F.relu(self.proj_r(self.backbone_r(rgb))) if use_r else None
+        f_t = F.relu(self.proj_t(self.backbone_t(tir.expand(-1, 3, -1, -1)))) if use_t else None
+        ref = f_r if f_r is not None else f_t
+        return (f_r if f_r is not None else torch.zeros_like(ref), f_t if f_t is not None else torch.zeros_like(ref))
+
+    def pool(self, feats: Features, boxes: torch.Tensor) -> Features:
+        """RoIAlign of (N, 4) x1y1x2y2 boxes from both maps -> (N, embed_dim, P, P) each."""
+        return tuple(roi_align(f, boxes, self.stride, self.cfg.pool_size) for f in feats)
+
+    def candidate_features(self, feats: Features, boxes: torch.Tensor) -> torch.Tensor:
+        """(N, 4) x1y1x2y2 input-pixel boxes -> (N, feature_dim) CMI-fused features."""
+        p_r, p_t = self.pool(feats, boxes)
+        return self.cmi(p_r, p_t).flatten(1)  # (N, 2 * reduce_dim * P * P)
