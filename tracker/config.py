@@ -43,12 +43,50 @@ class ModelConfig:
 
 @dataclass
 class TrackConfig:
-    """Online tracking loop (MDNet family). Filled in by the tracking issue."""
+    """Online tracking loop (MDNet family, candidates pooled from one search crop)."""
 
     seed: int = 0
+    crop_size: int = 192  # search crop side in pixels fed to the backbone
+    target_size: float = 56.0  # target side (sqrt of area) in crop pixels
+    max_upscale: float = 4.0  # cap on crop magnification for tiny targets
+    candidates: int = 256  # Gaussian candidates per frame
+    top_k: int = 5  # candidates averaged into the new box
+    trans_std: float = 0.6  # candidate translation spread, in target sizes
+    scale_step: float = 1.05  # candidate scale spread: scale_step ** N(0, 0.5)
+    failure_expand: float = 1.3  # search growth per consecutive failure
+    max_expand: float = 2.0
+    # first frame
+    init_pos: int = 300
+    init_neg: int = 2000
+    init_iters: int = 40
+    init_lr: float = 1e-3
+    modality_dropout: bool = True  # also train the first frame on each modality alone
+    bbreg_samples: int = 600
+    bbreg_alpha: float = 1000.0
+    # online update
+    batch_pos: int = 32
+    batch_neg: int = 96
+    hard_neg_pool: int = 512  # negatives scored to pick the hardest batch_neg
+    update_lr: float = 5e-4
+    update_iters: int = 10
+    steps_per_frame: int = 2  # update steps spread over frames (realtime budget)
+    long_interval: int = 10  # frames between long-term updates
+    short_frames: int = 15  # positives of the last N frames used after a failure
+    long_frames: int = 100  # memory length in frames
+    frame_pos: int = 16  # positives kept per confident frame
+    frame_neg: int = 48  # negatives kept per confident frame
+    far_neg: int = 32  # extra negatives sampled over the whole crop each frame
+    min_box: float = 4.0  # smallest output side in pixels
 
     def validate(self) -> None:
-        pass
+        for name in ("crop_size", "target_size", "candidates", "top_k", "init_pos", "init_neg", "batch_pos",
+                     "batch_neg", "hard_neg_pool", "long_interval", "short_frames", "long_frames", "frame_pos",
+                     "frame_neg", "min_box"):
+            _positive(f"track.{name}", getattr(self, name))
+        if self.top_k > self.candidates:
+            raise ConfigError(f"track.top_k={self.top_k}: must not exceed track.candidates={self.candidates}")
+        if self.crop_size % 16:
+            raise ConfigError(f"track.crop_size={self.crop_size}: expected a multiple of 16")
 
 
 @dataclass

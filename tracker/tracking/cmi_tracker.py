@@ -1,0 +1,214 @@
+"""The online CMI tracker: MDNet's loop on candidates pooled from one search crop per frame.
+
+Per frame: crop around the last box, one backbone pass per modality, Gaussian candidates
+-> CMI features -> classifier; the top-k mean is refined by box regression. Samples of
+confident frames feed short-term (after a failure) and long-term (every N frames)
+updates of fc4-fc6, spread over frames so no frame blows the realtime budget.
+"""
+from __future__ import annotations
+
+import collections
+import copy
+import logging
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..api import Images
+from ..config import Config
+from ..geometry import clip_box, iou, sanitize_init_box
+from ..model.bbreg import BoxRegressor
+from ..model.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
+from ..model.network import CMINet
+from . import sampling
+from .crop import cut, make_crop
+
+log = logging.getLogger("tracker")
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device=cuda requested but torch.cuda.is_available() is False")
+    return torch.device(name)
+
+
+class CMITracker:
+    name = "CMI"
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.t = cfg.track
+        self.device = pick_device(cfg.device)
+        if self.device.type == "cpu":
+            torch.set_num_threads(cfg.threads)
+        torch.manual_seed(cfg.track.seed)  # untrained layers start from the same draw in every process
+        self.net = CMINet(cfg.model)
+        weights = Path(cfg.weights) if cfg.weights else (DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.exists() else None)
+        if weights is not None:
+            load_checkpoint(weights, self.net)  # raises CheckpointError at start-up, never mid-sequence
+            log.info("loaded CMI weights %s", weights)
+        else:
+            log.info("no CMI weights: untrained interaction (lambda = 0), ImageNet backbone")
+        self.net.to(self.device).eval()
+        self.initial_classifier = copy.deepcopy(self.net.classifier.state_dict())
+        self.reported: set[str] = set()
+
+    # --- helpers -----------------------------------------------------------------------
+    def _report_once(self, key: str, message: str) -> None:
+        if key not in self.reported:
+            self.reported.add(key)
+            log.warning("%s (reported once per sequence)", message)
+
+    def _features(self, images: Images, box: np.ndarray, expand: float = 1.0):
+        """Crop around ``box``, run the backbones; returns (feats, crop)."""
+        for channel in ("color", "ir"):
+            if images.get(channel) is None:
+                self._report_once(f"missing-{channel}", f"channel {channel!r} missing; tracking on the other one")
+        size = float(np.sqrt(box[2] * box[3]))
+        scale = min(self.t.target_size / max(size, 1.0), self.t.max_upscale)
+        side = self.t.crop_size / scale * expand
+        crop = make_crop(box[:2] + box[2:] / 2, side, self.t.crop_size)
+        rgb = cut(images.get("color"), crop, 3).to(self.device)
+        tir = cut(images.get("ir"), crop, 1).to(self.device)
+        with torch.no_grad():
+            f_r, f_t = self.net.extract(rgb, tir)
+        # A missing modality contributes zero features, as in the single-modality training views.
+        if images.get("color") is None:
+            f_r = torch.zeros_like(f_r)
+        if images.get("ir") is None:
+            f_t = torch.zeros_like(f_t)
+        return (f_r, f_t), crop
+
+    def _embed(self, feats, crop, boxes: np.ndarray) -> torch.Tensor:
+        with torch.no_grad():
+            return self.net.candidate_features(feats, crop.boxes_to_crop(boxes).to(self.device))
+
+    def _scores(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            logits = self.net.classifier(x)
+        return logits[:, 1] - logits[:, 0]
+
+    def _train(self, pos: torch.Tensor, neg: torch.Tensor, steps: int) -> None:
+        """``steps`` SGD steps with hard-negative mining (MDNet): batches of pos and hardest neg."""
+        clf = self.net.classifier
+        for _ in range(steps):
+            p = pos[torch.randint(len(pos), (min(self.t.batch_pos, len(pos)),))]
+            pool = neg[torch.randint(len(neg), (min(self.t.hard_neg_pool, len(neg)),))]
+            clf.eval()
+            with torch.no_grad():
+                hard = clf(pool)
+                hard = pool[(hard[:, 1] - hard[:, 0]).topk(min(self.t.batch_neg, len(pool))).indices]
+            clf.train()
+            logits = clf(torch.cat([p, hard]))
+            labels = torch.cat([torch.ones(len(p)), torch.zeros(len(hard))]).long().to(self.device)
+            loss = F.cross_entropy(logits, labels)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+        clf.eval()
+
+    # --- API -----------------------------------------------------------------------------
+    def initialize(self, images: Images, box) -> None:
+        ref = images.get("ir") if images.get("ir") is not None else images.get("color")
+        if ref is None:
+            raise ValueError("no readable channel in the initialization frame")
+        self.reported.clear()
+        self.image_size = (ref.shape[1], ref.shape[0])
+        self.box = sanitize_init_box(box, *self.image_size)
+        self.rng = np.random.default_rng(self.t.seed)
+        torch.manual_seed(self.t.seed)
+        self.net.classifier.load_state_dict(self.initial_classifier)
+        self.net.classifier.reset_online_head()
+        self.optimizer = torch.optim.Adam(self.net.classifier.online_parameters(), lr=self.t.init_lr)
+
+        feats, crop = self._features(images, self.box)
+        pos_boxes = sampling.positives(self.rng, self.box, self.t.init_pos)
+        neg_boxes = sampling.negatives(self.rng, self.box, self.t.init_neg, crop.area())
+        pos, neg = self._embed(feats, crop, pos_boxes), self._embed(feats, crop, neg_boxes)
+        train_pos, train_neg = pos, neg
+        if self.t.modality_dropout and all(images.get(c) is not None for c in ("color", "ir")):
+            # Also learn each modality alone, so a channel that goes missing later is survivable.
+            for alone in ((feats[0], torch.zeros_like(feats[1])), (torch.zeros_like(feats[0]), feats[1])):
+                k_pos, k_neg = len(pos_boxes) // 2, len(neg_boxes) // 2
+                train_pos = torch.cat([train_pos, self._embed(alone, crop, pos_boxes[:k_pos])])
+                train_neg = torch.cat([train_neg, self._embed(alone, crop, neg_boxes[:k_neg])])
+        self._train(train_pos, train_neg, self.t.init_iters)
+
+        reg_boxes = sampling.select(
+            self.rng, sampling.uniform(self.rng, self.box, self.t.bbreg_samples * 4, 0.3, 1.6),
+            self.box, self.t.bbreg_samples, 0.6, 1.0,
+        )
+        self.bbreg = BoxRegressor(self.t.bbreg_alpha)
+        self.bbreg.fit(self._embed(feats, crop, reg_boxes), reg_boxes, self.box)
+
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.t.update_lr
+        self.pos_memory = collections.deque([pos[: self.t.frame_pos * 4]], maxlen=self.t.long_frames)
+        self.neg_memory = collections.deque([neg[: self.t.frame_neg * 4]], maxlen=self.t.short_frames)
+        self.frame = 0
+        self.failures = 0
+        self.pending = 0  # update steps still to run
+        self.pending_short = False
+
+    def track(self, images: Images) -> tuple[np.ndarray, float]:
+        self.frame += 1
+        t = self.t
+        expand = min(t.failure_expand ** self.failures, t.max_expand)
+        feats, crop = self._features(images, self.box, expand)
+        trans = t.trans_std * expand
+        cands = sampling.gaussian(self.rng, self.box, t.candidates, trans, t.scale_step)
+        cands[:, 2:] = np.clip(cands[:, 2:], t.min_box, None)
+        far = sampling.whole(self.rng, self.box, t.far_neg, crop.area())
+        x = self._embed(feats, crop, np.concatenate([cands, far]))
+        scores = self._scores(x[: len(cands)])
+        top = scores.topk(t.top_k).indices
+        score = float(scores[top].mean())
+        success = score > 0
+        if success:
+            top_np = top.cpu().numpy()
+            if all(images.get(c) is not None for c in ("color", "ir")):
+                refined = self.bbreg.predict(x[top], cands[top_np]).mean(axis=0)
+            else:  # the regressor was fit on fused features: do not trust it on one modality
+                refined = cands[top_np].mean(axis=0)
+            new_box = clip_box(refined, *self.image_size, min_size=t.min_box)
+            self.failures = 0
+            self._collect(x, np.concatenate([cands, far]), new_box)
+        else:
+            new_box = self.box
+            self.failures += 1
+        self.box = new_box
+        self._schedule_update(success)
+        return self.box.copy(), score
+
+    def _collect(self, x: torch.Tensor, boxes: np.ndarray, target: np.ndarray) -> None:
+        """Keep this frame's candidates as training samples: IoU >= 0.7 positive, <= 0.3 negative."""
+        overlap = iou(boxes, target[None])
+        pos = np.flatnonzero(overlap >= 0.7)[: self.t.frame_pos]
+        neg = np.flatnonzero(overlap <= 0.3)
+        neg = neg[self.rng.permutation(len(neg))[: self.t.frame_neg]]
+        if len(pos):
+            self.pos_memory.append(x[torch.from_numpy(pos)])
+        if len(neg):
+            self.neg_memory.append(x[torch.from_numpy(neg)])
+
+    def _schedule_update(self, success: bool) -> None:
+        """Start short-term updates on failure, long-term ones every ``long_interval`` frames; run a budget of steps."""
+        # During a failure streak re-train every few frames, not every frame (realtime budget).
+        if not success and self.pending == 0 and (self.failures == 1 or self.failures % 5 == 0):
+            self.pending, self.pending_short = self.t.update_iters, True
+        elif self.frame % self.t.long_interval == 0 and self.pending == 0:
+            self.pending, self.pending_short = self.t.update_iters, False
+        if self.pending == 0:
+            return
+        frames = self.t.short_frames if self.pending_short else self.t.long_frames
+        pos = torch.cat(list(self.pos_memory)[-frames:])
+        neg = torch.cat(list(self.neg_memory))
+        steps = min(self.pending, self.t.steps_per_frame)
+        with torch.enable_grad():
+            self._train(pos, neg, steps)
+        self.pending -= steps

@@ -1,0 +1,53 @@
+"""Search crops: one square region around the target, resampled to a fixed size."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import cv2
+import numpy as np
+import torch
+
+FILL = 127.0  # mid-gray: zero after the backbone's (x - 127) / 128 normalization
+
+
+@dataclass
+class Crop:
+    """Maps image pixels p to crop pixels (p - origin) * scale."""
+
+    origin: np.ndarray  # (2,) image coordinates of the crop's top-left corner
+    scale: float
+    size: int
+
+    def boxes_to_crop(self, boxes: np.ndarray) -> torch.Tensor:
+        """(N, 4) image xywh -> (N, 4) crop x1y1x2y2 float tensor."""
+        b = np.asarray(boxes, np.float64)
+        x1y1 = (b[:, :2] - self.origin) * self.scale
+        return torch.from_numpy(np.concatenate([x1y1, x1y1 + b[:, 2:] * self.scale], axis=1)).float()
+
+    def area(self) -> tuple[float, float, float, float]:
+        """The crop in image xywh."""
+        side = self.size / self.scale
+        return float(self.origin[0]), float(self.origin[1]), side, side
+
+
+def make_crop(center: np.ndarray, side: float, size: int) -> Crop:
+    scale = size / side
+    return Crop(origin=np.asarray(center, np.float64) - side / 2, scale=scale, size=size)
+
+
+def cut(image: Optional[np.ndarray], crop: Crop, channels: int) -> torch.Tensor:
+    """(1, channels, size, size) float 0-255 tensor; a missing image gives the neutral fill."""
+    if image is None:
+        return torch.full((1, channels, crop.size, crop.size), FILL)
+    s = crop.scale
+    affine = np.array([[s, 0, -crop.origin[0] * s], [0, s, -crop.origin[1] * s]], np.float32)
+    # INTER_AREA-like smoothing matters when shrinking large targets: blur before a big downscale.
+    src = image
+    if s < 0.5:
+        k = int(1 / s) | 1
+        src = cv2.GaussianBlur(image, (k, k), 0)
+    out = cv2.warpAffine(src, affine, (crop.size, crop.size), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=(FILL,) * 3)
+    t = torch.from_numpy(out).float()
+    return t.permute(2, 0, 1)[None] if t.ndim == 3 else t[None, None]
