@@ -28,8 +28,9 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q tests
 
+# Slow measurements (not in CI): timings, then all trackers through the toolkit.
 bench: setup
-	$(PY) bench/run.py
+	PYTHONPATH=. $(PY) bench/run.py
 
 clean:
 	rm -rf $(DEMO_WS)/sequences $(DEMO_WS)/results $(DEMO_WS)/analysis $(DEMO_WS)/reports $(DEMO_WS)/logs $(DEMO_WS)/cache bench/work

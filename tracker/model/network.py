@@ -66,7 +66,7 @@ class CMINet(nn.Module):
 
     def pool(self, feats: Features, boxes: torch.Tensor) -> Features:
         """RoIAlign of (N, 4) x1y1x2y2 boxes from both maps -> (N, embed_dim, P, P) each."""
-        return tuple(roi_align(f, boxes, self.stride, self.cfg.pool_size) for f in feats)
+        return tuple(roi_align(f, boxes, self.stride, self.cfg.pool_size, self.cfg.pool_sampling) for f in feats)
 
     def candidate_features(self, feats: Features, boxes: torch.Tensor) -> torch.Tensor:
         """(N, 4) x1y1x2y2 input-pixel boxes -> (N, feature_dim) CMI-fused features."""

@@ -1,0 +1,77 @@
+"""Per-frame time of the CMI tracker through its Python API, split by stage, plus init time and peak RSS.
+
+Run: make bench (or PYTHONPATH=. .venv/bin/python bench/bench_tracker.py [--frames N])
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import functools
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from tracker.config import Config
+from tracker.data.synthetic import generate_sequence, load_sequence
+from tracker.frames import FrameLoader
+from tracker.geometry import iou
+from tracker.tracking import CMITracker
+
+
+def instrument(obj, names, totals):
+    """Wrap methods so each call adds its wall time to ``totals[name]``."""
+    for name in names:
+        fn = getattr(obj, name)
+
+        @functools.wraps(fn)
+        def wrapper(*args, _fn=fn, _name=name, **kwargs):
+            start = time.perf_counter()
+            try:
+                return _fn(*args, **kwargs)
+            finally:
+                totals[_name] += time.perf_counter() - start
+
+        setattr(obj, name, wrapper)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("overrides", nargs="*")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        seq = generate_sequence(Path(tmp) / "bench", args.frames, seed=5, kinds=("night", "occlusion", "camera_motion"))
+        color, ir, gt, _ = load_sequence(seq)
+        tracker = CMITracker(Config.load(None, args.overrides))
+        loader = FrameLoader()
+        start = time.perf_counter()
+        tracker.initialize(loader.load({"color": color[0], "ir": ir[0]}), gt[0])
+        init_ms = (time.perf_counter() - start) * 1000
+        totals: dict[str, float] = collections.defaultdict(float)
+        instrument(tracker, ["_features", "_embed", "_scores", "_schedule_update"], totals)
+        load_t, track_t, overlaps = [], [], []
+        for i in range(1, len(gt)):
+            start = time.perf_counter()
+            images = loader.load({"color": color[i], "ir": ir[i]})
+            mid = time.perf_counter()
+            box, _ = tracker.track(images)
+            end = time.perf_counter()
+            load_t.append((mid - start) * 1000)
+            track_t.append((end - mid) * 1000)
+            overlaps.append(iou(box, gt[i]))
+    n = len(track_t)
+    total = np.array(load_t) + np.array(track_t)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"CMI tracker, {n} frames, 2 threads, overrides {args.overrides or 'none'}")
+    print(f"init {init_ms:.0f} ms | per frame (decode + track): median {np.median(total):.1f} ms, "
+          f"p95 {np.percentile(total, 95):.1f} ms | decode median {np.median(load_t):.1f} ms | "
+          f"peak RSS {rss_mb:.0f} MB | mean IoU {np.mean(overlaps):.3f}")
+    print("mean ms per frame by stage: " + ", ".join(
+        f"{k.strip('_')} {v / n * 1000:.1f}" for k, v in sorted(totals.items(), key=lambda kv: -kv[1])))
+
+
+if __name__ == "__main__":
+    main()
