@@ -18,12 +18,17 @@ from .api import Images
 log = logging.getLogger("tracker")
 
 
-def read_color(path: str) -> np.ndarray:
-    """(H, W, 3) uint8 RGB from any image OpenCV reads; raises OSError if unreadable."""
+def _read(path: str) -> np.ndarray:
+    """8-bit image as stored (gray, BGR or BGRA); raises OSError if unreadable."""
     image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     if image is None or image.size == 0:
         raise OSError(f"cannot read image {path}")
-    image = _to_uint8(image)
+    return _to_uint8(image)
+
+
+def read_color(path: str) -> np.ndarray:
+    """(H, W, 3) uint8 RGB from any image OpenCV reads; raises OSError if unreadable."""
+    image = _read(path)
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
     if image.shape[2] == 4:
@@ -33,10 +38,7 @@ def read_color(path: str) -> np.ndarray:
 
 def read_thermal(path: str) -> np.ndarray:
     """(H, W) uint8 thermal; 3-channel files are averaged, 16-bit ones rescaled."""
-    image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if image is None or image.size == 0:
-        raise OSError(f"cannot read image {path}")
-    image = _to_uint8(image)
+    image = _read(path)
     if image.ndim == 3:
         # Thermal stored as 3 equal channels (common in VOT-RGBT) or false colour:
         # the mean keeps the intensity ordering either way.
