@@ -20,7 +20,7 @@ $(STAMP): requirements.txt
 
 demo: setup
 	@start=$$(date +%s); \
-	rm -rf $(DEMO_WS)/sequences $(DEMO_WS)/results $(DEMO_WS)/analysis; \
+	rm -rf $(DEMO_WS)/sequences $(DEMO_WS)/results $(DEMO_WS)/analysis $(DEMO_WS)/cache; \
 	$(PY) -m tracker.data.synthetic --out $(DEMO_WS)/sequences --sequences 3 --frames 150 --seed 7 && \
 	$(PY) -m tracker.toolkit --workspace $(DEMO_WS) && \
 	echo "demo finished in $$(( $$(date +%s) - start )) s"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import configparser
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -65,7 +66,12 @@ def registered_trackers(workspace: Path) -> list[str]:
 
 
 def analyze(workspace: Path, trackers: Sequence[str]) -> Path:
-    """Run ``vot analysis`` with JSON output and return the new analysis file."""
+    """Run ``vot analysis`` with JSON output and return the new analysis file.
+
+    The toolkit caches analyses by tracker and sequence names, not by result content, so
+    results re-evaluated since would be reported stale: the cache is cleared first.
+    """
+    shutil.rmtree(workspace / "cache" / "analysis", ignore_errors=True)
     name = time.strftime("analysis-%Y%m%d-%H%M%S")
     run_vot(["analysis", "--format", "json", "--name", name, *trackers], workspace)
     path = workspace / "analysis" / f"{name}.json"
