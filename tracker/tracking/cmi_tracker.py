@@ -153,7 +153,6 @@ class CMITracker:
         self.frame = 0
         self.failures = 0
         self.pending = 0  # update steps still to run
-        self.pending_short = False
 
     def track(self, images: Images) -> tuple[np.ndarray, float]:
         self.frame += 1
@@ -199,16 +198,16 @@ class CMITracker:
     def _schedule_update(self, success: bool) -> None:
         """Start short-term updates on failure, long-term ones every ``long_interval`` frames; run a budget of steps."""
         # During a failure streak re-train every few frames, not every frame (realtime budget).
-        if not success and self.pending == 0 and (self.failures == 1 or self.failures % 5 == 0):
-            self.pending, self.pending_short = self.t.update_iters, True
-        elif self.frame % self.t.long_interval == 0 and self.pending == 0:
-            self.pending, self.pending_short = self.t.update_iters, False
+        short = not success and (self.failures == 1 or self.failures % 5 == 0)
+        if self.pending == 0 and (short or self.frame % self.t.long_interval == 0):
+            # Gather the training set once per update, not on every frame it spans.
+            frames = self.t.short_frames if short else self.t.long_frames
+            self.update_pos = torch.cat(list(self.pos_memory)[-frames:])
+            self.update_neg = torch.cat(list(self.neg_memory))
+            self.pending = self.t.update_iters
         if self.pending == 0:
             return
-        frames = self.t.short_frames if self.pending_short else self.t.long_frames
-        pos = torch.cat(list(self.pos_memory)[-frames:])
-        neg = torch.cat(list(self.neg_memory))
         steps = min(self.pending, self.t.steps_per_frame)
         with torch.enable_grad():
-            self._train(pos, neg, steps)
+            self._train(self.update_pos, self.update_neg, steps)
         self.pending -= steps
