@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tracker.data.synthetic import KINDS, MIXES, generate_dataset, generate_sequence, load_sequence
+from tracker.data.synthetic import KINDS, MIXES, OPT_IN_KINDS, generate_dataset, generate_sequence, load_sequence, main
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +38,18 @@ def test_toolkit_loads_every_sequence(dataset):
 
     loaded = load_dataset(str(dataset))
     names = (dataset / "list.txt").read_text().split()
-    assert len(names) == 8 and set(MIXES[i] for i in range(8)) and {k for mix in MIXES for k in mix} == set(KINDS)
+    assert len(names) == 8 and {k for mix in MIXES for k in mix} == set(KINDS) - set(OPT_IN_KINDS)
     sizes = set()
     for name in names:
         seq = loaded[name]
         assert set(seq.channels()) == {"color", "ir"} and len(seq) == 40
         assert isinstance(seq.frame(0).groundtruth(), Rectangle)
+        assert len(seq.groundtruth()) == 40 and all(isinstance(r, Rectangle) for r in seq.groundtruth())
         anchors = [i for i in range(len(seq)) if seq.values(i).get("anchor", 0) > 0]
         assert anchors and anchors[0] == 0
+        _, _, _, tags = load_sequence(dataset / name)
+        for tag, active in tags.items():  # every tag file reaches the toolkit, frame by frame
+            assert [tag in seq.tags(i) for i in range(len(seq))] == active.tolist()
         sizes.add((seq.width, seq.height))
         ir = cv2.imread(str(dataset / name / "ir" / "00000001.jpg"), cv2.IMREAD_UNCHANGED)
         assert ir.ndim == 2  # 1-channel 8-bit thermal on disk
@@ -73,23 +77,95 @@ def test_night_and_crossover_are_real(tmp_path):
     brightness = lambda i: cv2.imread(color[i]).mean()
     assert np.mean([brightness(i) for i in night]) < 0.3 * np.mean([brightness(i) for i in day])
     warm = lambda i: np.subtract(*_contrast(cv2.imread(ir[i], 0), gt[i]))
-    assert min(warm(i) for i in day if not tags["night"][i] or True) > 40  # target warmer than surroundings
+    assert min(warm(i) for i in np.concatenate([day, night])) > 40  # target warmer than surroundings, night too
     assert max(abs(warm(i)) for i in cross) < 25
     rgb_contrast = lambda i: np.abs(cv2.imread(color[i]).astype(float)[
         int(gt[i][1]) : int(gt[i][1] + gt[i][3]), int(gt[i][0]) : int(gt[i][0] + gt[i][2])].std())
     assert np.mean([rgb_contrast(i) for i in cross]) > 15  # RGB still textured during crossover
 
 
+def _box(image: np.ndarray, box: np.ndarray) -> np.ndarray:
+    x, y, w, h = np.round(box).astype(int)
+    return image[max(y, 0) : y + h, max(x, 0) : x + w].astype(float)
+
+
 def test_occluder_covers_the_target(tmp_path):
     seq = generate_sequence(tmp_path / "o", frames=80, seed=2, kinds=("occlusion",))
     color, ir, gt, tags = load_sequence(seq)
-    occluded = np.flatnonzero(tags["occlusion"])
-    mid = occluded[len(occluded) // 2]
-    x, y, w, h = gt[mid].astype(int)
-    inside = cv2.imread(ir[mid], 0)[y : y + h, x : x + w].astype(float).mean()
-    before = cv2.imread(ir[occluded[0] - 5], 0)
-    x0, y0, w0, h0 = gt[occluded[0] - 5].astype(int)
-    assert inside < before[y0 : y0 + h0, x0 : x0 + w0].astype(float).mean() - 40  # the warm target is hidden
+    occluded, full = np.flatnonzero(tags["occlusion"]), np.flatnonzero(tags["full_occlusion"])
+    assert len(full) >= 2 and set(full) < set(occluded) and full[0] > occluded[0] and full[-1] < occluded[-1]
+    clear = occluded[0] - 5
+    target = _box(cv2.imread(ir[clear], 0), gt[clear]).mean()  # the warm target, unoccluded
+    warm_share = lambda i: float((_box(cv2.imread(ir[i], 0), gt[i]) > target - 40).mean())
+    assert warm_share(clear) > 0.7
+    # Full occlusion: (almost) no warm target pixel left in the box, and the RGB box content changed.
+    assert max(warm_share(i) for i in full) < 0.05
+    rgb_change = [np.abs(_box(cv2.imread(color[i]), gt[i]) - _box(cv2.imread(color[clear]), gt[i])).mean() for i in full]
+    assert min(rgb_change) > 20
+    # Partial occlusion: entering and leaving, part of the target shows.
+    partial = [warm_share(i) for i in occluded if i not in full]
+    assert any(0.15 < s < 0.85 for s in partial[: len(partial) // 2])
+    assert any(0.15 < s < 0.85 for s in partial[len(partial) // 2 :])
+
+
+def _second_match(image: np.ndarray, box: np.ndarray) -> tuple[float, tuple[int, int]]:
+    """Best normalized-correlation match of the box's inner 60 % away from the box: (score, top-left shift)."""
+    x, y, w, h = box
+    x, y, w, h = int(x + 0.2 * w), int(y + 0.2 * h), int(0.6 * w), int(0.6 * h)
+    score = cv2.matchTemplate(image, image[y : y + h, x : x + w], cv2.TM_CCOEFF_NORMED)
+    yy, xx = np.mgrid[: score.shape[0], : score.shape[1]]
+    score = np.where((np.abs(xx - x) > w) | (np.abs(yy - y) > h), score, -1)
+    py, px = np.unravel_index(score.argmax(), score.shape)
+    return float(score.max()), (int(px - x), int(py - y))
+
+
+def _warm_blobs(ir_image: np.ndarray, box: np.ndarray) -> int:
+    """Connected regions at least 40 % of the box area as warm as the target's core."""
+    x, y, w, h = box.astype(int)
+    core = ir_image[y + h // 4 : y + 3 * h // 4, x + w // 4 : x + 3 * w // 4].mean()
+    n, _, stats, _ = cv2.connectedComponentsWithStats((ir_image > core - 30).astype(np.uint8))
+    return sum(stats[j, cv2.CC_STAT_AREA] >= 0.4 * w * h for j in range(1, n))
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_distractors_fool_one_modality_only(tmp_path, seed):
+    plain = load_sequence(generate_sequence(tmp_path / "t", frames=12, seed=seed, kinds=("textured",)))
+    tricky = load_sequence(generate_sequence(tmp_path / "d", frames=12, seed=seed, kinds=("distractor",)))
+    for (color, ir, gt, _), has_twins in ((plain, False), (tricky, True)):
+        for i in (0, 11):
+            rgb, thermal = cv2.imread(color[i]).astype(np.float32), cv2.imread(ir[i], 0)
+            score, (dx, dy) = _second_match(rgb, gt[i])
+            assert (score > 0.9) == has_twins  # an RGB look-alike of the target exists only with distractors ...
+            if has_twins:  # ... and it is cold in thermal
+                twin = gt[i] + [dx, dy, 0, 0]
+                assert _box(thermal, twin).mean() < _box(thermal, gt[i]).mean() - 50
+            assert _warm_blobs(thermal, gt[i]) == (2 if has_twins else 1)  # plus a second warm blob in ir
+
+
+def test_out_of_view_leaves_and_returns(tmp_path):
+    seq = generate_sequence(tmp_path / "v", frames=80, seed=4, kinds=("out_of_view",), size=(630, 460))
+    color, ir, gt, tags = load_sequence(seq)
+    away = np.flatnonzero(tags["out_of_view"])
+    assert 8 <= len(away) and away[0] > 10 and away[-1] < 79 and np.all(np.diff(away) == 1)
+    x, y, w, h = gt.T
+    outside = (x + w <= 0) | (y + h <= 0) | (x >= 630) | (y >= 460)
+    assert outside.any() and set(np.flatnonzero(outside)) <= set(away)  # gone entirely for a while
+    inside = lambda i: x[i] >= 0 and y[i] >= 0 and x[i] + w[i] <= 630 and y[i] + h[i] <= 460
+    assert inside(away[0] - 5) and inside(79)  # on the image before and after
+    hot = lambda i: int((cv2.imread(ir[i], 0) > 170).sum())  # the target is the only thing that warm
+    assert hot(int(np.flatnonzero(outside)[0])) < 20 < hot(79)
+    anchors = np.loadtxt(seq / "anchor.value").astype(bool)
+    assert not (anchors & tags["out_of_view"]).any()
+
+
+def test_cli_writes_the_requested_kinds_and_size(tmp_path):
+    assert main(["--out", str(tmp_path), "--sequences", "2", "--frames", "3", "--seed", "1",
+                 "--kinds", "night,occlusion", "--size", "320x240"]) == 0
+    names = (tmp_path / "list.txt").read_text().split()
+    assert len(names) == 2
+    for name in names:
+        assert cv2.imread(str(tmp_path / name / "color" / "00000003.jpg")).shape == (240, 320, 3)
+        assert "kinds=night,occlusion" in (tmp_path / name / "sequence").read_text()
 
 
 def test_unknown_kind_is_an_error(tmp_path):

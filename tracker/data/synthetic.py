@@ -6,7 +6,8 @@ Each sequence exercises what makes RGB-T tracking hard, recorded per frame in th
 sequence's ``<tag>.tag`` files: textured clutter, camera motion, scale change, fast
 motion, night (RGB dark and noisy, thermal fine), thermal crossover (target as warm as
 its surroundings, RGB fine), partial and full occlusion, distractors that look like the
-target in one modality only, and a color/ir misalignment (ground truth follows ir).
+target in one modality only, a color/ir misalignment (ground truth follows ir) and,
+opt-in, the target leaving the image and coming back (out_of_view).
 Thermal frames are 1-channel 8-bit JPEGs; same arguments give identical bytes.
 """
 from __future__ import annotations
@@ -20,12 +21,16 @@ import cv2
 import numpy as np
 
 KINDS = ("textured", "camera_motion", "scale", "fast_motion", "night", "crossover", "occlusion", "distractor",
-         "misalignment")
+         "misalignment", "out_of_view")
+# Opt-in kinds that generate_dataset's mixes leave out: out_of_view moves the ground truth off the image, which the
+# toolkit scores as zero overlap whatever the tracker does, so it belongs in robustness tests, not the benchmark.
+OPT_IN_KINDS = ("out_of_view",)
 SIZES = ((640, 480), (630, 460))
 ANCHOR_SPACING = 50  # frames between anchors, as in VOT-RGBT2019's multistart experiment
 JPEG_QUALITY = 90
+NOISE_MARGIN = 48  # the per-sequence noise bank is this much larger than a frame on each side
 
-# Scenario mixes cycled by generate_dataset: any 8 consecutive ones cover every kind.
+# Scenario mixes cycled by generate_dataset: any 8 consecutive ones cover every kind but OPT_IN_KINDS.
 MIXES = (
     ("textured",),
     ("night", "camera_motion"),
@@ -102,7 +107,8 @@ class _Sprite:
         sx, sy = self.mask.shape[1] / w, self.mask.shape[0] / h
         affine = np.array([[sx, 0, (x0 - x) * sx], [0, sy, (y0 - y) * sy]], np.float32)
         size = (x1 - x0, y1 - y0)
-        warp = lambda img: cv2.warpAffine(img, affine, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        warp = lambda img: cv2.warpAffine(img, affine, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                          borderMode=cv2.BORDER_CONSTANT)
         alpha = warp(self.mask)
         c, t = warp(self.color), warp(self.thermal)
         cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
@@ -146,6 +152,7 @@ class _Plan:
 
 
 def _plan(rng: np.random.Generator, frames: int, kinds: Sequence[str], size: tuple[int, int]) -> _Plan:
+    """Target path and size, camera path and per-frame tags for ``kinds``; draws from ``rng`` only per kind present."""
     W, H = size
     w0, h0 = rng.uniform(28, 70), rng.uniform(24, 60)
     tags: dict[str, np.ndarray] = {}
@@ -159,15 +166,20 @@ def _plan(rng: np.random.Generator, frames: int, kinds: Sequence[str], size: tup
     cy = H / 2 + _smooth_path(rng, frames, H * amp, (60, 200))
     if "fast_motion" in kinds:
         fast = _segment(rng, frames, (0.15, 0.25))
-        for track, extent in ((cx, W), (cy, H)):
-            jitter = np.cumsum(rng.normal(0, 9, frames) * fast)
-            track += jitter - np.where(fast, 0, 0)
+        for track in (cx, cy):  # a random walk of ~13 px/frame steps, only inside the segment
+            track += np.cumsum(rng.normal(0, 9, frames) * fast)
         speed = np.hypot(np.diff(cx, prepend=cx[0]), np.diff(cy, prepend=cy[0]))
         tags["fast_motion"] = speed > 8
     w, h = w0 * scale, h0 * scale
     cx = np.clip(cx, w / 2 + 4, W - w / 2 - 4)
     cy = np.clip(cy, h / 2 + 4, H - h / 2 - 4)
+    if "out_of_view" in kinds:
+        cx, cy = _leave_and_return(rng, frames, cx, cy, w, h, size)
     boxes = np.stack([cx - w / 2, cy - h / 2, w, h], axis=1)
+    if "out_of_view" in kinds:
+        inside = (np.clip(boxes[:, 0] + w, 0, W) - np.clip(boxes[:, 0], 0, W)) * \
+                 (np.clip(boxes[:, 1] + h, 0, H) - np.clip(boxes[:, 1], 0, H))
+        tags["out_of_view"] = inside < 0.5 * w * h  # less than half of the target on the image
     camera = np.zeros((frames, 2))
     if "camera_motion" in kinds:
         camera = np.stack([_smooth_path(rng, frames, 60, (80, 200)), _smooth_path(rng, frames, 40, (80, 200))], 1)
@@ -175,6 +187,8 @@ def _plan(rng: np.random.Generator, frames: int, kinds: Sequence[str], size: tup
     for kind, fraction in (("night", (0.3, 0.45)), ("crossover", (0.25, 0.4)), ("occlusion", (0.12, 0.2))):
         if kind in kinds:
             tags[kind] = _segment(rng, frames, fraction)
+    if "occlusion" in kinds:
+        tags["full_occlusion"] = np.abs(_occluder_phase(tags["occlusion"])) < 1e-9
     if "distractor" in kinds:
         tags["distractor"] = np.ones(frames, bool)
     if "misalignment" in kinds:
@@ -182,10 +196,47 @@ def _plan(rng: np.random.Generator, frames: int, kinds: Sequence[str], size: tup
     return _Plan(boxes, camera, tags)
 
 
+def _leave_and_return(rng: np.random.Generator, frames: int, cx: np.ndarray, cy: np.ndarray, w: np.ndarray,
+                      h: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Centre path that exits through the nearest image side during one segment, stays out a while, and returns."""
+    W, H = size
+    segment = np.flatnonzero(_segment(rng, frames, (0.15, 0.25)))
+    if len(segment) == 0:  # too short a sequence for a segment after the first frames
+        return cx, cy
+    t = (np.arange(len(segment)) + 0.5) / len(segment)
+    pull = np.minimum(1.0, 1.8 * np.sin(np.pi * t))  # 0 -> 1 (fully out, held) -> 0
+    mid = segment[len(segment) // 2]
+    cx, cy = cx.copy(), cy.copy()
+    # Distance to each side at mid-segment; leave through the closest one, ending a margin beyond it.
+    sides = {"left": cx[mid], "right": W - cx[mid], "top": cy[mid], "bottom": H - cy[mid]}
+    side = min(sides, key=sides.get)
+    if side in ("left", "right"):
+        goal = -w[segment] if side == "left" else W + w[segment]
+        cx[segment] += pull * (goal - cx[segment])
+    else:
+        goal = -h[segment] if side == "top" else H + h[segment]
+        cy[segment] += pull * (goal - cy[segment])
+    return cx, cy
+
+
+def _occluder_phase(occluded: np.ndarray) -> np.ndarray:
+    """Occluder offset from the target, in units of its travel, (F,): -1 entering, 0 covering, +1 leaving.
+
+    The occluder slides in over the first 35 % of the occlusion segment (partial occlusion), fully covers the
+    target over the middle 30 % (a short full occlusion), and slides out over the rest.
+    """
+    frames = np.flatnonzero(occluded)
+    phase = np.full(len(occluded), np.nan)
+    if len(frames):
+        p = (frames - frames[0]) / max(len(frames) - 1, 1)
+        phase[frames] = np.where(p < 0.35, p / 0.35 - 1, np.where(p > 0.65, (p - 0.65) / 0.35, 0.0))
+    return phase
+
+
 def _anchors(frames: int, plan: _Plan) -> np.ndarray:
-    """Forward anchors (1) every ANCHOR_SPACING frames, moved off occluded/night/crossover frames."""
+    """Forward anchors (1) every ANCHOR_SPACING frames, moved off occluded/night/crossover/out-of-view frames."""
     hard = np.zeros(frames, bool)
-    for tag in ("occlusion", "night", "crossover"):
+    for tag in ("occlusion", "night", "crossover", "out_of_view"):
         hard |= plan.tags.get(tag, np.zeros(frames, bool))
     anchors = np.zeros(frames, int)
     anchors[0] = 1
@@ -229,16 +280,22 @@ def generate_sequence(out_dir: Path, frames: int, seed: int, kinds: Sequence[str
             orbit = np.arange(frames) / rng.uniform(40, 70) + phase
             r = rng.uniform(1.6, 2.6)
             distractors.append((sprite, orbit, r))
-    occluder = _Sprite.make(rng, 40, 120, warm=float(rng.uniform(95, 130)))
+    # Colder than any background (60-120), so the occluder shows in thermal as well as in RGB.
+    occluder = _Sprite.make(rng, 40, 120, warm=float(rng.uniform(25, 45)))
     shift = 6.0 if "misalignment" in kinds else 2.0
     mis_dx, mis_dy = rng.uniform(-1, 1, 2) * shift
     mis_scale = 1.0 + (0.02 if "misalignment" in kinds else 0.005)
     misalign = np.array([[mis_scale, 0, mis_dx - (mis_scale - 1) * W / 2],
                          [0, mis_scale, mis_dy - (mis_scale - 1) * H / 2]], np.float32)
+    # Sensor noise is cropped per frame at a random offset from one bank drawn up front: drawing ~1.2 M fresh
+    # normals per frame pair would cost more than everything else together (the ~10 ms/frame budget).
+    m = NOISE_MARGIN
+    bank = rng.standard_normal((H + 2 * m, W + 2 * m, 3), dtype=np.float32)  # (H+2m, W+2m, 3)
 
     (out_dir / "color").mkdir(parents=True, exist_ok=True)
     (out_dir / "ir").mkdir(parents=True, exist_ok=True)
-    occ_frames = np.flatnonzero(plan.tags.get("occlusion", np.zeros(frames, bool)))
+    occ_phase = _occluder_phase(plan.tags.get("occlusion", np.zeros(frames, bool)))
+    no_tag = np.zeros(frames, bool)
     for i in range(frames):
         ox, oy = (margin + plan.camera[i]).astype(int)
         color = bg_color[oy : oy + H, ox : ox + W].copy()
@@ -248,23 +305,26 @@ def generate_sequence(out_dir: Path, frames: int, seed: int, kinds: Sequence[str
             d = np.array([box[0] + box[2] / 2 + r * box[2] * np.cos(orbit[i]) - box[2] / 2,
                           box[1] + box[3] / 2 + r * box[3] * np.sin(orbit[i]) - box[3] / 2, box[2], box[3]])
             sprite.paste(color, thermal, d)
-        crossover = plan.tags.get("crossover", np.zeros(frames, bool))[i]
+        crossover = plan.tags.get("crossover", no_tag)[i]
         override = None
         if crossover:
             x, y, w, h = box.astype(int)
             ring = bg_thermal[oy + max(y - 10, 0) : oy + y + h + 10, ox + max(x - 10, 0) : ox + x + w + 10]
             override = float(ring.mean())
         target.paste(color, thermal, box, thermal_override=override)
-        if len(occ_frames) and occ_frames[0] <= i <= occ_frames[-1]:
-            # The occluder sweeps across the box: partial, full in the middle, partial again.
-            p = (i - occ_frames[0]) / max(len(occ_frames) - 1, 1)
-            ow, oh = box[2] * 1.1, box[3] * 2.0
-            left = box[0] + box[2] / 2 - ow / 2 + (p - 0.5) * (box[2] + 2 * ow)
+        if not np.isnan(occ_phase[i]):
+            # 1.5x wider and 2x taller than the box, so its opaque core (rounded corners and soft rim aside)
+            # hides the whole box at phase 0; at phase +-1 it only overlaps the box's edge.
+            ow, oh = box[2] * 1.5, box[3] * 2.0
+            travel = (box[2] + ow) / 2 - 0.1 * box[2]
+            left = box[0] + box[2] / 2 - ow / 2 + occ_phase[i] * travel
             occluder.paste(color, thermal, np.array([left, box[1] - box[3] / 2, ow, oh]))
-        if plan.tags.get("night", np.zeros(frames, bool))[i]:
-            color = color * 0.12 + rng.normal(0, 7, color.shape).astype(np.float32)
-        thermal += rng.normal(0, 2.0, thermal.shape).astype(np.float32)
-        color += rng.normal(0, 3.0, color.shape).astype(np.float32)
+        ny, nx = rng.integers(0, 2 * m + 1, size=(3, 2)).T  # three independent noise crops
+        noise = lambda k: bank[ny[k] : ny[k] + H, nx[k] : nx[k] + W]  # (H, W, 3) view
+        if plan.tags.get("night", no_tag)[i]:
+            color = color * 0.12 + 7.0 * noise(0)  # dark and noisy RGB
+        thermal += 2.0 * noise(1)[..., i % 3]
+        color += 3.0 * noise(2)
         color = cv2.warpAffine(color, misalign, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         bgr = np.clip(color[..., ::-1], 0, 255).astype(np.uint8)
         params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
@@ -278,6 +338,8 @@ def generate_sequence(out_dir: Path, frames: int, seed: int, kinds: Sequence[str
     (out_dir / "sequence").write_text(
         "channels.color=color/%08d.jpg\nchannels.ir=ir/%08d.jpg\nfps=20\nformat=default\n"
         f"name={out_dir.name}\nwidth={W}\nheight={H}\nlength={frames}\nkinds={','.join(kinds)}\n"
+        # color = misalignment applied to the ir-aligned frame: x' = s*x + dx - (s-1)*W/2 (same for y)
+        f"misalignment={mis_dx:.3f},{mis_dy:.3f},{mis_scale:.3f}\n"
     )
     return out_dir
 
