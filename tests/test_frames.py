@@ -51,21 +51,26 @@ def test_mismatched_sizes_resampled_to_thermal_grid(files, caplog):
     assert sum("resampling" in r.message for r in caplog.records) == 1  # once per sequence
 
 
-@pytest.mark.parametrize("bad", ["corrupt", "empty", "missing"])
-def test_unreadable_channel_becomes_none(files, bad, caplog):
+@pytest.mark.parametrize("bad, reason", [("corrupt", "cannot be decoded"), ("empty", "empty (0 bytes)"),
+                                         ("missing", "does not exist")])
+def test_unreadable_channel_becomes_none(files, bad, reason, caplog):
     paths, _ = files
     path = paths.get(bad, paths["color"] + ".missing")
     with caplog.at_level(logging.WARNING, logger="tracker"):
         images = FrameLoader().load({"color": path, "ir": paths["ir"]})
     assert images["color"] is None and images["ir"] is not None
-    assert any("cannot read" in r.message for r in caplog.records)
+    assert sum(reason in r.message and path in r.message for r in caplog.records) == 1
 
 
-def test_init_box_validation():
+def test_init_box_repairs_are_logged(caplog):
     assert np.allclose(sanitize_init_box((-10, -10, 30, 30), 64, 48), (0, 0, 20, 20))
-    for box, reason in [((1, 2, 0, 5), "zero or negative"), ((np.nan, 0, 5, 5), "finite"),
-                        ((100, 100, 5, 5), "outside"), ((1, 2, -3, 5), "zero or negative")]:
-        with pytest.raises(RegionError, match=reason):
-            sanitize_init_box(box, 64, 48)
+    assert np.allclose(sanitize_init_box((31, 32, -30, -30), 64, 48), (1, 2, 30, 30))
+    assert "negative size" in caplog.text
+    assert np.allclose(sanitize_init_box((10, 20, 0, 0), 64, 48), (8, 18, 4, 4))
+    assert "zero size" in caplog.text
+    moved = sanitize_init_box((100, 10, 5, 5), 64, 48)
+    assert np.allclose(moved, (59, 10, 5, 5)) and "outside the 64x48 image" in caplog.text
+    with pytest.raises(RegionError, match="finite"):
+        sanitize_init_box((np.nan, 0, 5, 5), 64, 48)
     assert polygon_to_box([1, 2, 5, 2, 5, 9, 1, 9]) == (1, 2, 4, 7)
     assert np.allclose(clip_box((60, 40, 20, 20), 64, 48, min_size=4), (44, 28, 20, 20))

@@ -84,5 +84,20 @@ def test_bad_init_region_is_reported_to_toolkit(sequence_dir):
     from vot.region import Rectangle
     from vot.tracker import TrackerException
 
-    with pytest.raises(TrackerException, match="zero or negative size"):
-        _run("NCC-RGBT", sequence_dir, Rectangle(10, 10, 0, 0))
+    with pytest.raises(TrackerException, match="initialization failed: initial region is empty .*NaN"):
+        _run("NCC-RGBT", sequence_dir, Rectangle(float("nan"), 10, 20, 20))
+
+
+def test_closed_pipe_exits_cleanly():
+    # The toolkit killing a run closes the pipe: the tracker must leave without a traceback.
+    proc = subprocess.run([sys.executable, "-m", "tracker.vot", "--tracker", "ncc"], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert proc.returncode == 0
+    assert "TraX session ended" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_missing_weights_stop_at_start_up(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "tracker.vot", f"weights={tmp_path / 'nope.pth'}"],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 2
+    assert f"weights file {tmp_path / 'nope.pth'} does not exist" in proc.stderr

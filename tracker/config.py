@@ -91,16 +91,57 @@ class TrackConfig:
 
 
 @dataclass
+class TrainConfig:
+    """Offline multi-domain training (MDNet scheme): one fc6 head per training sequence."""
+
+    seed: int = 0
+    steps: int = 3000  # optimizer steps (each: one sequence per process)
+    frames: int = 4  # frames per step, from one sequence
+    batch_pos: int = 32  # positives per frame (IoU >= 0.7)
+    batch_neg: int = 96  # negatives per frame (IoU <= 0.5)
+    optimizer: str = "adamw"  # adamw | sgd
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    schedule: str = "cosine"  # cosine | step | constant
+    warmup: int = 100  # linear warm-up steps
+    center_jitter: float = 0.3  # crop centre offset from the target, in target sizes (tracking's motion)
+    scale_jitter: float = 1.15  # crop zoom spread: scale_jitter ** N(0, 1)
+    modality_dropout: float = 0.2  # probability a frame trains with one modality zeroed
+    checkpoint_every: int = 250
+    log_every: int = 25
+    val_every: int = 1000  # 0 = only at the end
+    val_sequences: int = 2  # held out of the training sequences, tracked one-pass for validation
+    val_frames: int = 150  # frames tracked per validation sequence
+    workers: int = 1  # data loader processes per training process
+
+    def validate(self) -> None:
+        for name in ("steps", "frames", "batch_pos", "batch_neg", "lr", "checkpoint_every", "log_every",
+                     "val_frames", "scale_jitter"):
+            _positive(f"train.{name}", getattr(self, name))
+        _choice("train.optimizer", self.optimizer, ("adamw", "sgd"))
+        _choice("train.schedule", self.schedule, ("cosine", "step", "constant"))
+        if not 0.0 <= self.modality_dropout < 1.0:
+            raise ConfigError(f"train.modality_dropout={self.modality_dropout}: expected 0 <= p < 1")
+        for name in ("warmup", "val_every", "val_sequences", "workers"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"train.{name}={getattr(self, name)}: expected >= 0")
+
+
+@dataclass
 class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     track: TrackConfig = field(default_factory=TrackConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
     device: str = "auto"  # auto | cpu | cuda
     threads: int = 2  # torch intra-op threads on CPU
-    weights: str = ""  # checkpoint path; empty = default shipped weights if present
+    weights: str = ""  # checkpoint path; empty = models/cmi.pth if present; "none" = untrained (lambda = 0)
+    # The toolkit shows a TraX process's stderr only when it fails; this file keeps every run's log lines.
+    log_file: str = ""
 
     def validate(self) -> "Config":
         self.model.validate()
         self.track.validate()
+        self.train.validate()
         _choice("device", self.device, ("auto", "cpu", "cuda"))
         _positive("threads", self.threads)
         return self

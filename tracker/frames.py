@@ -3,11 +3,12 @@
 Real data is messy: a channel file can be missing, zero bytes or corrupt; thermal
 comes as 8-bit gray, 3-channel JPEG or 16-bit PNG; color and ir can differ in
 size. The loader never raises for one frame: it returns ``None`` for a channel it
-cannot read and logs each kind of problem once per sequence.
+cannot read, logging each unreadable file and each kind of format problem once.
 """
 from __future__ import annotations
 
 import logging
+import os
 from typing import Mapping, Optional
 
 import cv2
@@ -16,13 +17,18 @@ import numpy as np
 from .api import Images
 
 log = logging.getLogger("tracker")
+MAX_UNREADABLE_LOGS = 20  # per sequence
 
 
 def _read(path: str) -> np.ndarray:
-    """8-bit image as stored (gray, BGR or BGRA); raises OSError if unreadable."""
+    """8-bit image as stored (gray, BGR or BGRA); raises OSError saying why it is unreadable."""
     image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     if image is None or image.size == 0:
-        raise OSError(f"cannot read image {path}")
+        if not os.path.isfile(path):
+            raise OSError(f"image {path} does not exist")
+        if os.path.getsize(path) == 0:
+            raise OSError(f"image {path} is empty (0 bytes)")
+        raise OSError(f"image {path} cannot be decoded (corrupt or not an image)")
     return _to_uint8(image)
 
 
@@ -63,10 +69,12 @@ class FrameLoader:
     def __init__(self) -> None:
         self.size: Optional[tuple[int, int]] = None  # (width, height) of the output grid
         self._reported: set[str] = set()
+        self.unreadable = 0
 
     def reset(self) -> None:
         self.size = None
         self._reported.clear()
+        self.unreadable = 0
 
     def _report(self, kind: str, message: str) -> None:
         if kind not in self._reported:
@@ -85,7 +93,12 @@ class FrameLoader:
             try:
                 images[channel] = reader(path)
             except OSError as err:
-                self._report(f"unreadable-{channel}", f"{err}; channel {channel!r} skipped for this frame")
+                # Every unreadable file is its own problem: name each one, up to a cap per sequence.
+                self.unreadable += 1
+                if self.unreadable <= MAX_UNREADABLE_LOGS:
+                    log.warning("%s; channel %r skipped for this frame", err, channel)
+                if self.unreadable == MAX_UNREADABLE_LOGS:
+                    log.warning("%d unreadable images in this sequence; not logging further ones", self.unreadable)
                 images[channel] = None
 
         if self.size is None:

@@ -1,10 +1,14 @@
 """Box helpers in the package-wide convention: (x, y, w, h), 0-based pixels, float."""
 from __future__ import annotations
 
+import logging
 import math
 from typing import Sequence
 
 import numpy as np
+
+log = logging.getLogger("tracker")
+MIN_INIT = 4.0  # side given to a zero-size initial region
 
 
 class RegionError(ValueError):
@@ -45,19 +49,32 @@ def clip_box(box: Sequence[float], width: int, height: int, min_size: float = 4.
 
 
 def sanitize_init_box(box: Sequence[float], width: int, height: int) -> np.ndarray:
-    """Validate an initialization box and clip it to the image.
+    """Validate an initialization box and bring it inside the image, logging every repair.
 
-    Raises :class:`RegionError` with the reason when the box is NaN/inf, has a
-    non-positive size, or does not overlap the image at all.
+    Corners given the wrong way round (negative size) are swapped, a zero-size box grows to
+    ``MIN_INIT`` pixels around its point, and a box partly or entirely outside the image is moved
+    inside: a toolkit run must not stop on one bad annotation. Only a box without a position
+    (NaN/inf) raises :class:`RegionError`.
     """
     values = [float(v) for v in box]
     if len(values) != 4 or not all(math.isfinite(v) for v in values):
         raise RegionError(f"initial region {values} is not four finite numbers")
     x, y, w, h = values
-    if w <= 0 or h <= 0:
-        raise RegionError(f"initial region {values} has zero or negative size")
+    if w < 0 or h < 0:
+        x, w = (x + w, -w) if w < 0 else (x, w)
+        y, h = (y + h, -h) if h < 0 else (y, h)
+        log.warning("initial region %s has a negative size; using corners swapped: %s", values, [x, y, w, h])
+    if w == 0 or h == 0:
+        cx, cy = x + w / 2, y + h / 2
+        w, h = max(w, MIN_INIT), max(h, MIN_INIT)
+        x, y = cx - w / 2, cy - h / 2
+        log.warning("initial region %s has zero size; using %gx%g around its centre", values, w, h)
     x1, y1 = max(x, 0.0), max(y, 0.0)
     x2, y2 = min(x + w, float(width)), min(y + h, float(height))
     if x2 <= x1 or y2 <= y1:
-        raise RegionError(f"initial region {values} lies outside the {width}x{height} image")
+        log.warning("initial region %s lies outside the %dx%d image; moved to the nearest position inside, "
+                    "this run's results are meaningless", values, width, height)
+        return clip_box((x, y, w, h), width, height, min_size=1.0)
+    if (x1, y1, x2, y2) != (x, y, x + w, y + h):
+        log.info("initial region %s clipped to the %dx%d image", values, width, height)
     return clip_box((x1, y1, x2 - x1, y2 - y1), width, height, min_size=1.0)

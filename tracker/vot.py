@@ -42,6 +42,9 @@ def region_to_box(region) -> np.ndarray:
         return np.asarray(region.bounds(), dtype=np.float64)
     if isinstance(region, Polygon):
         return polygon_to_box([coord for point in region for coord in point])
+    if type(region).__name__ == "Special":  # what a NaN or empty annotation reaches the tracker as
+        raise RegionError("initial region is empty (a VOT special region: the annotation has no valid box "
+                          "for this frame, e.g. NaN values); expected a rectangle or polygon")
     raise RegionError(f"unsupported region type {type(region).__name__}; expected a rectangle or polygon")
 
 
@@ -62,7 +65,9 @@ class Session:
         if not request.objects:
             raise RegionError("initialization request carries no region")
         self.loader.reset()
-        images = self.loader.load(image_paths(request))
+        paths = image_paths(request)
+        log.info("initialize on %s", " ".join(f"{c}={p}" for c, p in paths.items()))
+        images = self.loader.load(paths)
         if all(image is None for image in images.values()):
             raise OSError(f"no readable image in the initialization frame: {image_paths(request)}")
         box = sanitize_init_box(region_to_box(request.objects[0][0]), *self.loader.size)
@@ -128,6 +133,10 @@ def main(*argv: str) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="[tracker] %(levelname)s %(message)s")
     try:
         name, cfg = parse_args(argv or sys.argv[1:])
+        if cfg.log_file:
+            handler = logging.FileHandler(cfg.log_file)
+            handler.setFormatter(logging.Formatter("%(asctime)s pid %(process)d %(levelname)s %(message)s"))
+            logging.getLogger().addHandler(handler)
         tracker = build_tracker(name, cfg)
     except (ConfigError, ValueError, OSError, RuntimeError) as err:
         print(f"tracker.vot: {err}", file=sys.stderr)

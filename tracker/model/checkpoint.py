@@ -13,18 +13,30 @@ from torch import nn
 FORMAT_VERSION = 1
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "models" / "cmi.pth"
 BACKBONE_PREFIXES = ("backbone_r.", "backbone_t.")
+DOMAIN_PREFIX = "classifier.domains."  # offline training's per-sequence fc6 heads
 
 
 class CheckpointError(ValueError):
     """A weights file that cannot be used, with the file and the reason in the message."""
 
 
-def save_checkpoint(path: Path, net: nn.Module, cfg, extra: Optional[dict] = None) -> None:
-    """Write atomically (temp file + rename) so an interrupted save never leaves a truncated file."""
+def resolve_weights(setting: str) -> Optional[Path]:
+    """``Config.weights`` -> the file to load: "" = the shipped default if present, "none" = no file."""
+    if setting.lower() == "none":
+        return None
+    if setting:
+        return Path(setting)
+    return DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.exists() else None
+
+
+def save_checkpoint(path: Path, net: nn.Module, cfg, extra: Optional[dict] = None, domains: bool = True) -> None:
+    """Write atomically (temp file + rename) so an interrupted save never leaves a truncated file.
+
+    ``domains=False`` leaves out the training heads: what a tracker needs, a fraction of the size.
+    """
     path = Path(path)
-    state = net.state_dict()
-    if cfg.model.freeze_stages:
-        state = {k: v for k, v in state.items() if not k.startswith(BACKBONE_PREFIXES)}
+    skip = (BACKBONE_PREFIXES if cfg.model.freeze_stages else ()) + (() if domains else (DOMAIN_PREFIX,))
+    state = {k: v for k, v in net.state_dict().items() if not k.startswith(skip)}
     payload = {"format": "cmi-rgbt", "version": FORMAT_VERSION, "config": dataclasses.asdict(cfg),
                "state": state, "extra": extra or {}}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,7 +68,7 @@ def load_checkpoint(path: Path, net: nn.Module) -> dict:
     state = payload["state"]
     expected = net.state_dict()
     for key, value in state.items():
-        if key.startswith("classifier.domains."):
+        if key.startswith(DOMAIN_PREFIX):
             continue  # offline training heads: not needed for tracking
         if key not in expected:
             raise CheckpointError(f"weights file {path} has unexpected parameter {key} (different architecture)")
@@ -65,8 +77,8 @@ def load_checkpoint(path: Path, net: nn.Module) -> dict:
                 f"weights file {path}: {key} has shape {tuple(value.shape)}, this model expects "
                 f"{tuple(expected[key].shape)} (check model.* settings against the file's config)"
             )
-    missing = [k for k in expected if k not in state and not k.startswith(BACKBONE_PREFIXES + ("classifier.domains.",))]
+    missing = [k for k in expected if k not in state and not k.startswith(BACKBONE_PREFIXES + (DOMAIN_PREFIX,))]
     if missing:
         raise CheckpointError(f"weights file {path} lacks {len(missing)} parameters, e.g. {missing[:3]}")
-    net.load_state_dict({k: v for k, v in state.items() if not k.startswith("classifier.domains.")}, strict=False)
+    net.load_state_dict({k: v for k, v in state.items() if not k.startswith(DOMAIN_PREFIX)}, strict=False)
     return payload

@@ -21,7 +21,7 @@ from ..api import Images
 from ..config import Config
 from ..geometry import clip_box, iou, sanitize_init_box
 from ..model.bbreg import BoxRegressor
-from ..model.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
+from ..model.checkpoint import load_checkpoint, resolve_weights
 from ..model.network import CMINet
 from . import sampling
 from .crop import cut, make_crop
@@ -48,7 +48,7 @@ class CMITracker:
             torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.track.seed)  # untrained layers start from the same draw in every process
         self.net = CMINet(cfg.model)
-        weights = Path(cfg.weights) if cfg.weights else (DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.exists() else None)
+        weights = resolve_weights(cfg.weights)
         if weights is not None:
             load_checkpoint(weights, self.net)  # raises CheckpointError at start-up, never mid-sequence
             log.info("loaded CMI weights %s", weights)
@@ -175,11 +175,15 @@ class CMITracker:
             else:  # the regressor was fit on fused features: do not trust it on one modality
                 refined = cands[top_np].mean(axis=0)
             new_box = clip_box(refined, *self.image_size, min_size=t.min_box)
+            if self.failures:
+                log.info("frame %d: target found again after %d frames", self.frame, self.failures)
             self.failures = 0
             self._collect(x, np.concatenate([cands, far]), new_box)
         else:
             new_box = self.box
             self.failures += 1
+            if self.failures == 1:
+                log.info("frame %d: target lost (score %.2f); widening the search", self.frame, score)
         self.box = new_box
         self._schedule_update(success)
         return self.box.copy(), score

@@ -1,0 +1,146 @@
+"""Fault suite: every kind of bad input in tracker.data.faults through the real ``vot evaluate`` with CMI.
+
+One toolkit run over all faulty sequences (about a minute): the evaluation must complete, every
+frame must be answered with a rectangle inside the image, tracking must stay correct where the
+input is still valid, and the tracker's log must name each problem once.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tracker.data.faults import FAULTS, SIZE, make_faults
+from tracker.geometry import iou, polygon_to_box
+from tracker.toolkit import ToolkitError, run_vot
+
+REPO = Path(__file__).resolve().parents[1]
+TRACKER = "CMI"
+
+
+def _workspace(root: Path, faults) -> Path:
+    make_faults(root / "sequences", faults)
+    log = root / "tracker.log"
+    (root / "trackers.ini").write_text(
+        f"[{TRACKER}]\nlabel = {TRACKER}\nprotocol = traxpython\npaths = {REPO}\n"
+        f"command = import tracker.vot as t; sys.exit(t.main('log_file={log}'))\n")
+    (root / "config.yaml").write_text("registry:\n- ./trackers.ini\nstack: vot2019/rgbtir\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory) -> tuple[Path, str]:
+    ws = _workspace(tmp_path_factory.mktemp("faults"), [f for f in FAULTS if f != "init_nan"])
+    output = run_vot(["evaluate", TRACKER], ws)  # raises if the toolkit reports a tracker error
+    assert "Evaluation concluded successfuly" in output
+    return ws, (ws / "tracker.log").read_text()
+
+
+def _log_of(log: str, sequence: str) -> str:
+    """The log lines of the runs on ``sequence`` (runs are sequential; each starts with 'initialize on')."""
+    blocks = re.split(r"(?m)^(?=.*initialize on )", log)
+    return "".join(b for b in blocks if f"/sequences/{sequence}/" in b.split("\n", 1)[0])
+
+
+def _runs(ws: Path, sequence: str) -> list[tuple[int, list]]:
+    from vot.region.io import read_trajectory_binary
+
+    runs = []
+    for path in sorted((ws / "results" / TRACKER / "baseline" / sequence).glob(f"{sequence}_*.bin")):
+        with open(path, "rb") as fp:
+            runs.append((int(path.stem.rsplit("_", 1)[1]), read_trajectory_binary(fp)))
+    return runs
+
+
+def _truth(ws: Path, sequence: str) -> list[np.ndarray]:
+    rows = []
+    for line in (ws / "sequences" / sequence / "groundtruth.txt").read_text().split():
+        values = [float(v) for v in line.split(",")]
+        rows.append(np.array(values if len(values) == 4 else polygon_to_box(values)))
+    return rows
+
+
+def _overlaps(ws: Path, sequence: str, start: int, trajectory: list) -> np.ndarray:
+    truth = _truth(ws, sequence)
+    return np.array([iou(np.array([r.x, r.y, r.width, r.height]), truth[start + k])
+                     for k, r in enumerate(trajectory[1:], 1)])
+
+
+@pytest.mark.parametrize("sequence", [f for f in FAULTS if f != "init_nan"])
+def test_every_frame_answered_inside_the_image(evaluated, sequence):
+    from vot.region import Rectangle
+
+    ws, _ = evaluated
+    length = len(_truth(ws, sequence))
+    meta = dict(line.split("=", 1) for line in (ws / "sequences" / sequence / "sequence").read_text().split())
+    width, height = int(meta["width"]), int(meta["height"])
+    runs = _runs(ws, sequence)
+    assert runs, f"no results for {sequence}"
+    for start, trajectory in runs:
+        assert len(trajectory) == length - start
+        for region in trajectory[1:]:
+            assert isinstance(region, Rectangle), f"{sequence} from {start}: {region!r}"
+            assert region.width > 0 and region.height > 0
+            assert region.x >= 0 and region.y >= 0
+            assert region.x + region.width <= width + 1e-3 and region.y + region.height <= height + 1e-3
+
+
+# Faults that leave the input usable: tracking must stay as good as on clean data (~0.87 measured).
+@pytest.mark.parametrize("sequence, bar", [
+    ("corrupt_jpeg", 0.7), ("missing_frame", 0.7), ("zero_byte", 0.7), ("size_mismatch", 0.7),
+    ("thermal_3channel", 0.7), ("thermal_16bit", 0.6), ("frame_4k", 0.7), ("init_negative", 0.7),
+    ("polygon_4", 0.7), ("polygon_many", 0.7),
+])
+def test_tracking_survives_the_fault(evaluated, sequence, bar):
+    ws, _ = evaluated
+    (start, trajectory), = _runs(ws, sequence)
+    assert _overlaps(ws, sequence, start, trajectory).mean() > bar
+
+
+@pytest.mark.parametrize("sequence, message", [
+    ("corrupt_jpeg", r"color/00000011\.jpg cannot be decoded"),
+    ("missing_frame", r"ir/00000011\.jpg does not exist"),
+    ("zero_byte", r"color/00000011\.jpg is empty \(0 bytes\)"),
+    ("size_mismatch", r"channel 'color' is 480x360, expected 320x240; resampling"),
+    ("init_zero_size", r"initial region .* has zero size; using 4x4"),
+    ("init_negative", r"initial region .* has a negative size; using corners swapped"),
+    ("init_outside", rf"initial region .* lies outside the {SIZE[0]}x{SIZE[1]} image"),
+])
+def test_each_problem_logged_once(evaluated, sequence, message):
+    _, log = evaluated
+    assert len(re.findall(message, _log_of(log, sequence))) == 1
+
+
+def test_clean_formats_log_no_warning(evaluated):
+    _, log = evaluated
+    for sequence in ("thermal_3channel", "thermal_16bit", "polygon_4", "polygon_many", "frame_4k"):
+        assert "WARNING" not in _log_of(log, sequence), sequence
+
+
+def test_frame_1x1_answers_the_whole_frame(evaluated):
+    ws, _ = evaluated
+    (_, trajectory), = _runs(ws, "frame_1x1")
+    assert all((r.x, r.y, r.width, r.height) == (0, 0, 1, 1) for r in trajectory[1:])
+
+
+def test_target_leaving_the_image_is_lost_and_found_again(evaluated):
+    ws, log = evaluated
+    text = _log_of(log, "out_of_view")
+    assert "target lost" in text and "found again" in text
+    # The target is fully outside for 30 frames (140-169); the runs that cross the gap should re-acquire it:
+    # mean IoU over the last 25 frames > 0.5 in at least 2 of the 3 (one re-locks on and drifts, measured).
+    crossing = [(s, t) for s, t in _runs(ws, "out_of_view") if s < 140]
+    recovered = [_overlaps(ws, "out_of_view", s, t)[-25:].mean() > 0.5 for s, t in crossing]
+    assert len(crossing) == 3 and sum(recovered) >= 2
+
+
+def test_nan_init_region_stops_the_toolkit_not_the_tracker(tmp_path):
+    # vot-toolkit 0.7.4 turns a NaN annotation into a special region it cannot send over TraX, so it
+    # stops before the tracker sees it (tests/test_trax.py covers the tracker's answer to an empty
+    # region). What we can check: the error names the sequence and our process did not crash.
+    ws = _workspace(tmp_path, ["init_nan"])
+    with pytest.raises(ToolkitError, match="error at sequence init_nan: Unknown region type"):
+        run_vot(["evaluate", TRACKER], ws)
+    assert "Traceback" not in (ws / "tracker.log").read_text()
