@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONTRIB := opencv-contrib-python==5.0.0.93
 DEMO_WS := vot_workspace
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench weights clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,13 @@ test: setup
 # Slow measurements (not in CI): timings, then all trackers through the toolkit.
 bench: setup
 	PYTHONPATH=. $(PY) bench/run.py
+
+# Shipped weights: a generated training corpus (seeds disjoint from demo/bench/tests), then offline training.
+CORPUS := bench/work/corpus
+weights: setup
+	test -f $(CORPUS)/list.txt || $(PY) -m tracker.data.synthetic --out $(CORPUS) --sequences 200 --frames 80 --seed 500
+	$(PY) -m tracker.train --config models/cmi-train.yaml --data vot:$(CORPUS) --out bench/work/train
+	cp bench/work/train/cmi.pth models/cmi.pth
 
 clean:
 	rm -rf $(DEMO_WS)/sequences $(DEMO_WS)/results $(DEMO_WS)/analysis $(DEMO_WS)/reports $(DEMO_WS)/logs $(DEMO_WS)/cache bench/work

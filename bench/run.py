@@ -1,22 +1,55 @@
-"""`make bench`: model and tracker timings, then every tracker through the VOT toolkit on a
-generated benchmark workspace; writes bench/results.md. Re-running resumes: the toolkit
-skips tracker/sequence pairs whose results exist.
+"""`make bench`: timings, then every tracker through the VOT toolkit on a generated benchmark workspace.
+
+Writes bench/results.md (EAO/A/R/speed per tracker, per-attribute mean IoU, modality-missing EAO
+drops, timings, soak run), the toolkit's HTML report and EAO-curve / AR plots under bench/.
+Resumable: the toolkit skips tracker/sequence pairs whose results exist, so an interrupted
+bench continues where it stopped.
 
 Run: PYTHONPATH=. .venv/bin/python bench/run.py [--sequences 10 --frames 300] [TRACKER ...]
 """
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from tracker.data.blank_channel import blank_channel
 from tracker.data.synthetic import generate_dataset
-from tracker.toolkit import analyze, format_table, registered_trackers, run_vot, summarize
+from tracker.plots import plot_ar, plot_eao_curves
+from tracker.toolkit import (analyze, attribute_overlaps, format_table, read_analysis, read_eao_curves,
+                             registered_trackers, run_vot, summarize)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+# Trackers re-run with a blank channel: the fused tracker, its concat ablation and the peers.
+MISSING_TRACKERS = ("CMI", "CMI-concat", "NCC-RGBT", "CSRT-RGB", "CSRT-TIR")
+
+
+def evaluate(ws: Path, trackers, label: str) -> Path:
+    for tracker in trackers:
+        start = time.time()
+        run_vot(["evaluate", tracker], ws)
+        print(f"[{label}] evaluated {tracker} in {time.time() - start:.0f} s", flush=True)
+    return analyze(ws, trackers)
+
+
+def workspace(path: Path, make_sequences) -> Path:
+    if not (path / "sequences" / "list.txt").exists():
+        make_sequences(path / "sequences")
+    (path / "config.yaml").write_text(f"registry:\n- {REPO / 'trackers.ini'}\nstack: vot2019/rgbtir\n")
+    return path
+
+
+def attribute_table(ws: Path, trackers) -> str:
+    per = {t: attribute_overlaps(ws, t) for t in trackers}
+    tags = ["all"] + sorted({tag for v in per.values() for tag in v} - {"all"})
+    lines = ["| tracker | " + " | ".join(tags) + " |", "|---" * (len(tags) + 1) + "|"]
+    for t in trackers:
+        lines.append(f"| {t} | " + " | ".join(f"{per[t].get(tag, float('nan')):.3f}" for tag in tags) + " |")
+    return "\n".join(lines)
 
 
 def main() -> int:
@@ -24,35 +57,61 @@ def main() -> int:
     parser.add_argument("--sequences", type=int, default=10)
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--skip-timing", action="store_true")
+    parser.add_argument("--skip-timing", action="store_true", help="no model/tracker timing or soak run")
+    parser.add_argument("--skip-missing", action="store_true", help="no modality-missing experiment")
     parser.add_argument("trackers", nargs="*")
     args = parser.parse_args()
 
     sections = []
     if not args.skip_timing:
-        for script in ("bench_model.py", "bench_tracker.py"):
+        for script in ("bench_model.py", "bench_tracker.py", "soak.py"):
             out = subprocess.run([sys.executable, str(HERE / script)], capture_output=True, text=True, check=True)
-            print(out.stdout)
+            print(out.stdout, flush=True)
             sections.append(f"### {script}\n\n```\n{out.stdout.strip()}\n```\n")
 
-    ws = HERE / "work" / f"ws-{args.sequences}x{args.frames}-s{args.seed}"
-    if not (ws / "sequences" / "list.txt").exists():
-        generate_dataset(ws / "sequences", args.sequences, args.frames, args.seed)
-        (ws / "config.yaml").write_text(f"registry:\n- {REPO / 'trackers.ini'}\nstack: vot2019/rgbtir\n")
+    name = f"ws-{args.sequences}x{args.frames}-s{args.seed}"
+    ws = workspace(HERE / "work" / name,
+                   lambda seqs: generate_dataset(seqs, args.sequences, args.frames, args.seed))
     trackers = args.trackers or registered_trackers(ws)
-    for tracker in trackers:
-        start = time.time()
-        run_vot(["evaluate", tracker], ws)
-        print(f"evaluated {tracker} in {time.time() - start:.0f} s", flush=True)
-    analysis = analyze(ws, trackers)
-    table = format_table(summarize(ws, trackers, analysis))
+    analysis = evaluate(ws, trackers, "benchmark")
+    rows = summarize(ws, trackers, analysis)
+    table = format_table(rows)
     print(table)
+    eao = {r.tracker: r.eao for r in rows}
+    plot_eao_curves(read_eao_curves(analysis), eao, HERE / "eao_curves.png")
+    plot_ar({r.tracker: (r.accuracy, r.robustness) for r in rows}, HERE / "ar.png")
+    run_vot(["report", "--format", "html", "--name", "report", *trackers], ws)
+    shutil.rmtree(HERE / "report", ignore_errors=True)
+    shutil.copytree(ws / "reports" / "report", HERE / "report")
+
+    missing = ""
+    if not args.skip_missing:
+        rows_missing = []
+        chosen = [t for t in MISSING_TRACKERS if t in trackers]
+        for channel in ("ir", "color"):
+            derived = workspace(HERE / "work" / f"{name}-blank-{channel}",
+                                lambda seqs: blank_channel(ws / "sequences", seqs, channel))
+            scores = read_analysis(evaluate(derived, chosen, f"blank {channel}"))
+            rows_missing.append((channel, {t: scores[t]["eao"] for t in chosen}))
+        lines = ["| tracker | EAO both | EAO blank thermal | drop | EAO blank RGB | drop |", "|---|---|---|---|---|---|"]
+        for t in chosen:
+            (_, ir), (_, color) = rows_missing
+            lines.append(f"| {t} | {eao[t]:.3f} | {ir[t]:.3f} | {eao[t] - ir[t]:+.3f} | {color[t]:.3f} | "
+                         f"{eao[t] - color[t]:+.3f} |")
+        missing = ("\n## Modality missing\n\nSame workspace with one channel replaced by blank mid-gray frames "
+                   "(`tracker.data.blank_channel`); drop = EAO with both minus EAO with one blank.\n\n"
+                   + "\n".join(lines) + "\n")
+        print(missing)
+
     frames = args.sequences * args.frames
     (HERE / "results.md").write_text(
         f"# Benchmark results\n\nGenerated by `make bench` on {time.strftime('%Y-%m-%d')}: "
         f"{args.sequences} generated sequences x {args.frames} frames ({frames} frames, seed {args.seed}), "
         f"stack vot2019/rgbtir (multistart, realtime 20 fps), vot-toolkit 0.7.4, 2 CPU threads.\n\n"
-        f"{table}\n\n" + "\n".join(sections)
+        f"{table}\n\nPlots: `bench/eao_curves.png`, `bench/ar.png`; toolkit report: `bench/report/`.\n\n"
+        f"## Per attribute\n\nMean IoU over the frames carrying each tag, all multistart runs "
+        f"(`tracker.toolkit.attribute_overlaps`).\n\n{attribute_table(ws, trackers)}\n"
+        f"{missing}\n## Timings\n\n" + "\n".join(sections)
     )
     return 0
 

@@ -101,6 +101,7 @@ class TrainConfig:
     batch_neg: int = 96  # negatives per frame (IoU <= 0.5)
     optimizer: str = "adamw"  # adamw | sgd
     lr: float = 1e-3
+    head_lr_mult: float = 10.0  # per-sequence fc6 heads: each is trained only on its sequence's few steps
     weight_decay: float = 1e-4
     schedule: str = "cosine"  # cosine | step | constant
     warmup: int = 100  # linear warm-up steps
@@ -115,7 +116,7 @@ class TrainConfig:
     workers: int = 1  # data loader processes per training process
 
     def validate(self) -> None:
-        for name in ("steps", "frames", "batch_pos", "batch_neg", "lr", "checkpoint_every", "log_every",
+        for name in ("steps", "frames", "batch_pos", "batch_neg", "lr", "head_lr_mult", "checkpoint_every", "log_every",
                      "val_frames", "scale_jitter"):
             _positive(f"train.{name}", getattr(self, name))
         _choice("train.optimizer", self.optimizer, ("adamw", "sgd"))

