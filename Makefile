@@ -32,12 +32,15 @@ test: setup
 bench: setup
 	PYTHONPATH=. $(PY) bench/run.py
 
-# Shipped weights: a generated training corpus (seeds disjoint from demo/bench/tests), then offline training.
+# Shipped weights: a generated training corpus (seeds disjoint from demo/bench/tests), then offline training
+# of the full CMI (models/cmi.pth) and, same recipe, of each ablation's interaction mode (models/README.md).
 CORPUS := bench/work/corpus
+WEIGHTS := both:cmi pixel:cmi-pixel relation:cmi-relation none:cmi-concat
 weights: setup
 	test -f $(CORPUS)/list.txt || $(PY) -m tracker.data.synthetic --out $(CORPUS) --sequences 200 --frames 80 --seed 500
-	$(PY) -m tracker.train --config models/cmi-train.yaml --data vot:$(CORPUS) --out bench/work/train
-	cp bench/work/train/cmi.pth models/cmi.pth
+	for pair in $(WEIGHTS); do mode=$${pair%%:*}; name=$${pair#*:}; \
+	  $(PY) -m tracker.train --config models/cmi-train.yaml --data vot:$(CORPUS) --out bench/work/train-$$name \
+	    model.cmi_mode=$$mode && cp bench/work/train-$$name/cmi.pth models/$$name.pth || exit 1; done
 
 clean:
 	rm -rf $(DEMO_WS)/sequences $(DEMO_WS)/results $(DEMO_WS)/analysis $(DEMO_WS)/reports $(DEMO_WS)/logs $(DEMO_WS)/cache bench/work

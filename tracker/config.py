@@ -62,6 +62,9 @@ class TrackConfig:
     init_iters: int = 40
     init_lr: float = 1e-3
     modality_dropout: bool = True  # also train the first frame on each modality alone
+    # Fine-tune fc4 online too (MDNet). Off: fc4 stays as trained offline and updates run on its cached
+    # activations; needs trained weights, so the tracker turns it on when it runs without them.
+    online_fc4: bool = False
     bbreg_samples: int = 600
     bbreg_alpha: float = 1000.0
     # online update

@@ -314,7 +314,7 @@ def train(cfg: Config, args: argparse.Namespace, rank: int, world: int, device: 
         if rank == 0 and (done % tc.log_every == 0 or done == tc.steps):
             log.info("step %d loss %.4f acc %.3f lr %.2e lambda R %.3f T %.3f skipped %d %.2f s/step", done,
                      np.mean(losses[-tc.log_every:]), np.nanmean(accs[-tc.log_every:]), schedule.get_last_lr()[0],
-                     float(net.cmi.lam["R"]), float(net.cmi.lam["T"]), skipped, (time.time() - began) / len(losses))
+                     net.cmi.lam["R"].item(), net.cmi.lam["T"].item(), skipped, (time.time() - began) / len(losses))
         if rank == 0 and (done % tc.checkpoint_every == 0 or done == tc.steps):
             _save_state(last, net, cfg, optimizer, schedule, done, [s.name for s in train_seqs])
         if rank == 0 and val_seqs and tc.val_every and done % tc.val_every == 0 and done != tc.steps:

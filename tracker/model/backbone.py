@@ -91,6 +91,30 @@ class EfficientNetLite0Features(nn.Module):
         """Load the matching subset of the ImageNet weights; every expected key must be there."""
         load_imagenet_weights(self, path)
 
+    def fold_batchnorm(self) -> "EfficientNetLite0Features":
+        """Fold every BatchNorm into the convolution before it and store channels-last: for frozen use only.
+
+        Same outputs (to float rounding), measured 8-10 ms instead of 15.5 ms for both modalities at 192x192.
+        """
+        self._conv_stem, self._bn0 = _fold(self._conv_stem, self._bn0), nn.Identity()
+        for b in self._blocks:
+            if b.has_expand:
+                b._expand_conv, b._bn0 = _fold(b._expand_conv, b._bn0), nn.Identity()
+            b._depthwise_conv, b._bn1 = _fold(b._depthwise_conv, b._bn1), nn.Identity()
+            b._project_conv, b._bn2 = _fold(b._project_conv, b._bn2), nn.Identity()
+        return self.to(memory_format=torch.channels_last)
+
+
+def _fold(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
+    """conv followed by inference-mode bn as one convolution with a bias."""
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)  # (C_out,)
+    fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                      groups=conv.groups, bias=True)
+    with torch.no_grad():
+        fused.weight.copy_(conv.weight * scale[:, None, None, None])
+        fused.bias.copy_(bn.bias - bn.running_mean * scale)
+    return fused.requires_grad_(False)
+
 
 class EfficientNetLite0Classifier(EfficientNetLite0Features):
     """The full ImageNet classifier (used to check the weights and normalization)."""

@@ -25,8 +25,11 @@ class BinaryClassifier(nn.Module):
 
     def forward(self, x: torch.Tensor, domain: Optional[int] = None) -> torch.Tensor:
         """(N, in_dim) -> (N, 2) logits; ``domain=None`` uses the online head."""
-        h = self.fc5(self.fc4(x))
-        return (self.online if domain is None else self.domains[domain])(h)
+        return self.head(self.fc4(x), domain)
+
+    def head(self, h4: torch.Tensor, domain: Optional[int] = None) -> torch.Tensor:
+        """fc5 and fc6 on fc4 activations (N, hidden) -> (N, 2) logits."""
+        return (self.online if domain is None else self.domains[domain])(self.fc5(h4))
 
     def reset_online_head(self, generator: Optional[torch.Generator] = None) -> None:
         """Fresh fc6 for a new target (small random weights, zero bias)."""
@@ -34,8 +37,9 @@ class BinaryClassifier(nn.Module):
             self.online.weight.normal_(0.0, 0.01, generator=generator)
             self.online.bias.zero_()
 
-    def online_parameters(self) -> Iterator[nn.Parameter]:
-        """What the tracker fine-tunes online: fc4, fc5 and the online fc6."""
-        yield from self.fc4.parameters()
+    def online_parameters(self, fc4: bool = True) -> Iterator[nn.Parameter]:
+        """What the tracker fine-tunes online: (fc4,) fc5 and the online fc6."""
+        if fc4:
+            yield from self.fc4.parameters()
         yield from self.fc5.parameters()
         yield from self.online.parameters()

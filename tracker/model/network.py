@@ -1,5 +1,7 @@
-"""The CMI network: two ImageNet backbones, candidate RoIAlign, CMI fusion, binary classifier."""
+"""The CMI network: ImageNet backbone(s), candidate RoIAlign, CMI fusion, binary classifier."""
 from __future__ import annotations
+
+import copy
 
 import torch
 import torch.nn.functional as F
@@ -22,13 +24,14 @@ class CMINet(nn.Module):
         cfg.validate()
         self.cfg = cfg
         self.backbone_r = EfficientNetLite0Features(cfg.stride)
-        self.backbone_t = EfficientNetLite0Features(cfg.stride)
         if imagenet:
             self.backbone_r.load_imagenet()
-            self.backbone_t.load_imagenet()
         if cfg.freeze_stages:
-            for p in [*self.backbone_r.parameters(), *self.backbone_t.parameters()]:
-                p.requires_grad_(False)
+            # Frozen, both modalities' backbones would hold the same ImageNet weights: one module, BatchNorm
+            # folded, both modalities in one batch of two (tracker.model.backbone.fold_batchnorm).
+            self.backbone_t = self.backbone_r.requires_grad_(False).fold_batchnorm()
+        else:  # fine-tuned per modality
+            self.backbone_t = copy.deepcopy(self.backbone_r)
         channels = CHANNELS_FOR_STRIDE[cfg.stride]
         # A cheap 1x1 projection on the whole map, before pooling, keeps the per-candidate work small.
         self.proj_r = nn.Conv2d(channels, cfg.embed_dim, 1)
@@ -59,8 +62,14 @@ class CMINet(nn.Module):
         With ``modalities`` rgb or tir the other modality's features are zero (and not computed).
         """
         use_r, use_t = self.cfg.modalities in ("rgbt", "rgb"), self.cfg.modalities in ("rgbt", "tir")
-        f_r = F.relu(self.proj_r(self.backbone_r(rgb))) if use_r else None
-        f_t = F.relu(self.proj_t(self.backbone_t(tir.expand(-1, 3, -1, -1)))) if use_t else None
+        tir = tir.expand(-1, 3, -1, -1)
+        if use_r and use_t and self.backbone_t is self.backbone_r:
+            b_r, b_t = self.backbone_r(torch.cat([rgb, tir]).contiguous(memory_format=torch.channels_last)).split(len(rgb))
+        else:
+            b_r = self.backbone_r(rgb) if use_r else None
+            b_t = self.backbone_t(tir) if use_t else None
+        f_r = F.relu(self.proj_r(b_r)) if use_r else None
+        f_t = F.relu(self.proj_t(b_t)) if use_t else None
         ref = f_r if f_r is not None else f_t
         return (f_r if f_r is not None else torch.zeros_like(ref), f_t if f_t is not None else torch.zeros_like(ref))
 
