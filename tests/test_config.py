@@ -39,3 +39,28 @@ def test_bad_yaml_names_the_file(tmp_path):
     with pytest.raises(ConfigError, match="unknown config section 'tracking'"):
         path.write_text("tracking:\n  x: 1\n")
         Config.load(path)
+
+
+def test_every_registered_tracker_starts():
+    """Each trackers.ini entry's arguments parse and the weights it names load into its architecture."""
+    import ast
+    import configparser
+    from pathlib import Path
+
+    import tracker.vot
+    from tracker.model.checkpoint import load_checkpoint, resolve_weights
+    from tracker.model.network import CMINet
+
+    registry = configparser.ConfigParser()
+    registry.read(Path(__file__).resolve().parents[1] / "trackers.ini")
+    checked = 0
+    for name in registry.sections():
+        command = registry[name]["command"]
+        call = command.split("t.main(", 1)[1].rsplit("))", 1)[0] if "t.main(" in command else ""
+        args = ast.literal_eval(f"[{call}]")
+        tracker_name, cfg = tracker.vot.parse_args(args)
+        weights = resolve_weights(cfg.weights)
+        if tracker_name == "cmi" and weights is not None:
+            load_checkpoint(weights, CMINet(cfg.model, imagenet=False))  # raises CheckpointError naming the file
+            checked += 1
+    assert checked >= 4, "expected CMI, CMI-pixel, CMI-relation and CMI-concat to load shipped weights"

@@ -182,6 +182,7 @@ def validate(net: CMINet, cfg: Config, sequences: list) -> float:
 
     vcfg = dataclasses.replace(cfg, weights="none")
     tracker = CMITracker(vcfg)
+    tracker.t = cfg.track  # trained weights come from this run, not a file: track as the shipped weights will
     state = {k: v for k, v in net.state_dict().items() if not k.startswith(DOMAIN_PREFIX)}
     tracker.net.load_state_dict(state, strict=False)
     tracker.initial_classifier = {k: v.clone() for k, v in tracker.net.classifier.state_dict().items()}

@@ -51,6 +51,9 @@ def save_checkpoint(path: Path, net: nn.Module, cfg, extra: Optional[dict] = Non
             torch.save(payload, fp)
             fp.flush()
             os.fsync(fp.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; weights are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
