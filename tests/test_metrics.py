@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from tracker.metrics import (
-    evaluate, frame_scores, plot_curves, protocol, read_boxes, read_groundtruth, read_results, result_path,
-    write_results,
+    evaluate, frame_scores, protocol, read_boxes, read_groundtruth, read_results, result_path, write_results,
 )
+from tracker.plots import plot_curves
 
 # A few real sequences per dataset, chosen to hit the special cases: RGBT210 car10 and LasHeR
 # lowerfoamboard / leftopenexersicebook have zero-size GT frames, LasHeR whitecarturnleft has GT

