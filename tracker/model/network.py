@@ -17,7 +17,7 @@ Features = tuple[torch.Tensor, torch.Tensor]
 
 
 class CMINet(nn.Module):
-    """One backbone pass per frame and modality; candidates are pooled, fused and scored."""
+    """One backbone pass per frame (both modalities as one batch when frozen); candidates are pooled, fused, scored."""
 
     def __init__(self, cfg: ModelConfig, imagenet: bool = True) -> None:
         super().__init__()
