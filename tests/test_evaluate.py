@@ -23,34 +23,34 @@ def generated(tmp_path_factory) -> list[Path]:
     return [generate_sequence(root / f"seq{k}", frames=FRAMES, seed=300 + k, kinds=("textured",)) for k in range(2)]
 
 
-def as_rgbt234(sequences: list[Path], root: Path) -> Path:
-    """RGBT234 layout: visible/, infrared/, visible.txt and infrared.txt as comma-separated 0-based xywh."""
+def export(sequences: list[Path], root: Path, folders: tuple[str, str], ext: str, gt_files: tuple[str, ...],
+           write_gt) -> Path:
+    """Copy generated VOT sequences into a benchmark's layout: ``folders`` (visible, infrared) with frames
+    named ``00001v.<ext>`` / ``00001i.<ext>``, and ``write_gt(path, boxes)`` for each of ``gt_files``."""
     for seq in sequences:
         color, ir, gt, _ = load_sequence(seq)
         out = root / seq.name
-        for folder, files, suffix in (("visible", color, "v"), ("infrared", ir, "i")):
+        for folder, files, suffix in ((folders[0], color, "v"), (folders[1], ir, "i")):
             (out / folder).mkdir(parents=True)
             for k, f in enumerate(files, 1):
-                shutil.copy(f, out / folder / f"{k:05d}{suffix}.jpg")
-        for name in ("visible.txt", "infrared.txt", "init.txt"):
-            np.savetxt(out / name, np.round(gt), fmt="%d", delimiter=",")
+                shutil.copy(f, out / folder / f"{k:05d}{suffix}.{ext}")
+        for name in gt_files:
+            write_gt(out / name, np.round(gt))
+    return root
+
+
+def as_rgbt234(sequences: list[Path], root: Path) -> Path:
+    """RGBT234 layout: visible/, infrared/, visible.txt and infrared.txt as comma-separated 0-based xywh."""
+    export(sequences, root, ("visible", "infrared"), "jpg", ("visible.txt", "infrared.txt", "init.txt"),
+           lambda path, boxes: np.savetxt(path, boxes, fmt="%d", delimiter=","))
     (root / "SequencesName.txt").write_text("\n".join(s.name for s in sequences) + "\n")
     return root
 
 
 def as_gtot(sequences: list[Path], root: Path) -> Path:
     """GTOT layout: v/, i/, groundTruth_{v,i}.txt as space-separated corners x1 y1 x2 y2."""
-    for seq in sequences:
-        color, ir, gt, _ = load_sequence(seq)
-        out = root / seq.name
-        for folder, files, suffix in (("v", color, "v"), ("i", ir, "i")):
-            (out / folder).mkdir(parents=True)
-            for k, f in enumerate(files, 1):
-                shutil.copy(f, out / folder / f"{k:05d}{suffix}.png")
-        corners = np.round(np.concatenate([gt[:, :2], gt[:, :2] + gt[:, 2:]], 1))
-        for name in ("groundTruth_v.txt", "groundTruth_i.txt"):
-            np.savetxt(out / name, corners, fmt="%d", delimiter=" ")
-    return root
+    return export(sequences, root, ("v", "i"), "png", ("groundTruth_v.txt", "groundTruth_i.txt"),
+                  lambda path, b: np.savetxt(path, np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], 1), fmt="%d"))
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
