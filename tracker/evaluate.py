@@ -31,8 +31,8 @@ from .plots import plot_curves
 
 log = logging.getLogger("tracker")
 
-# dataset name on the command line -> reader kind of tracker.data.datasets
-READERS = {"gtot": "gtot", "rgbt234": "rgbt234", "rgbt210": "rgbt210", "lasher": "lasher"}
+# Benchmarks with a scoring protocol; each name is also the reader kind of tracker.data.datasets.
+BENCHMARKS = ("gtot", "rgbt234", "rgbt210", "lasher")
 
 
 def track_sequence(tracker, seq, frames: Optional[int] = None) -> tuple[np.ndarray, float]:
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace, cfg: Config) -> tuple[dict, dict, Optional[dic
     """
     from tqdm import tqdm
 
-    sequences = read_dataset(READERS[args.dataset], args.root, split=args.split)
+    sequences = read_dataset(args.dataset, args.root, split=args.split)
     if args.sequences:
         wanted = set(args.sequences)
         sequences = [s for s in sequences if s.name in wanted]
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace, cfg: Config) -> tuple[dict, dict, Optional[dic
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tracker.evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", required=True, choices=sorted(READERS))
+    parser.add_argument("--dataset", required=True, choices=BENCHMARKS)
     parser.add_argument("--root", required=True, type=Path, help="dataset folder in its native layout")
     parser.add_argument("--results", type=Path, default=Path("results"),
                         help="results folder: RESULTS/NAME/NAME_<seq>.txt (default ./results)")
