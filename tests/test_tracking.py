@@ -88,6 +88,12 @@ def test_deterministic(tracker, steady):
     np.testing.assert_array_equal(a, b)
 
 
+def test_warm_up_leaves_no_state(tracker, steady):
+    """The start-up warm-up sequence must not change what the tracker outputs afterwards."""
+    cold = CMITracker(Config.load(None, ["device=cpu", "warmup=false"]))
+    np.testing.assert_array_equal(run(cold, steady, frames=12)[0], run(tracker, steady, frames=12)[0])
+
+
 def test_missing_channel_keeps_tracking(tracker, steady, caplog):
     color, ir, gt, _ = load_sequence(steady)
     loader = FrameLoader()
