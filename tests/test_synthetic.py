@@ -68,6 +68,13 @@ def _contrast(image: np.ndarray, box: np.ndarray) -> tuple[float, float]:
     return float(inner.mean()), float(ring_sum / max(ring_n * (3 if outer.ndim == 3 else 1), 1))
 
 
+def test_anchors_run_the_longer_way(tmp_path):
+    """Forward anchors in the first half, backward ones in the second (VOT-RGBT2019), every anchor_spacing frames."""
+    seq = generate_sequence(tmp_path / "s", frames=120, seed=4, kinds=("textured",), anchor_spacing=30)
+    anchors = np.loadtxt(seq / "anchor.value").astype(int)
+    assert {i: a for i, a in enumerate(anchors) if a} == {0: 1, 30: 1, 60: -1, 90: -1}
+
+
 def test_night_and_crossover_are_real(tmp_path):
     seq = generate_sequence(tmp_path / "n", frames=60, seed=1, kinds=("night", "crossover"))
     color, ir, gt, tags = load_sequence(seq)

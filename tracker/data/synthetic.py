@@ -233,22 +233,26 @@ def _occluder_phase(occluded: np.ndarray) -> np.ndarray:
     return phase
 
 
-def _anchors(frames: int, plan: _Plan) -> np.ndarray:
-    """Forward anchors (1) every ANCHOR_SPACING frames, moved off occluded/night/crossover/out-of-view frames."""
+def _anchors(frames: int, plan: _Plan, spacing: int = ANCHOR_SPACING) -> np.ndarray:
+    """Anchors every ``spacing`` frames, moved off occluded/night/crossover/out-of-view frames.
+
+    As in VOT-RGBT2019 (VOT2020 methodology), each run goes the way that gives the longer
+    sub-sequence: 1 (forward to the end) in the first half, -1 (backward to the start) in the second.
+    """
     hard = np.zeros(frames, bool)
     for tag in ("occlusion", "night", "crossover", "out_of_view"):
         hard |= plan.tags.get(tag, np.zeros(frames, bool))
     anchors = np.zeros(frames, int)
     anchors[0] = 1
-    for start in range(ANCHOR_SPACING, frames - ANCHOR_SPACING // 2, ANCHOR_SPACING):
-        clean = [i for i in range(start, min(start + ANCHOR_SPACING // 2, frames)) if not hard[i]]
+    for start in range(spacing, frames - spacing // 2, spacing):
+        clean = [i for i in range(start, min(start + spacing // 2, frames)) if not hard[i]]
         if clean:
-            anchors[clean[0]] = 1
+            anchors[clean[0]] = 1 if clean[0] < frames / 2 else -1
     return anchors
 
 
 def generate_sequence(out_dir: Path, frames: int, seed: int, kinds: Sequence[str] = ("textured",),
-                      size: tuple[int, int] = (640, 480)) -> Path:
+                      size: tuple[int, int] = (640, 480), anchor_spacing: int = ANCHOR_SPACING) -> Path:
     """Write one sequence (color/, ir/, groundtruth.txt, tags, anchor.value, sequence) to ``out_dir``."""
     unknown = set(kinds) - set(KINDS)
     if unknown:
@@ -332,7 +336,7 @@ def generate_sequence(out_dir: Path, frames: int, seed: int, kinds: Sequence[str
         cv2.imwrite(str(out_dir / "ir" / f"{i + 1:08d}.jpg"), np.clip(thermal, 0, 255).astype(np.uint8), params)
 
     np.savetxt(out_dir / "groundtruth.txt", plan.boxes, fmt="%.2f", delimiter=",")
-    np.savetxt(out_dir / "anchor.value", _anchors(frames, plan), fmt="%d")
+    np.savetxt(out_dir / "anchor.value", _anchors(frames, plan, anchor_spacing), fmt="%d")
     for tag, active in plan.tags.items():
         np.savetxt(out_dir / f"{tag}.tag", active.astype(int), fmt="%d")
     (out_dir / "sequence").write_text(
@@ -345,14 +349,14 @@ def generate_sequence(out_dir: Path, frames: int, seed: int, kinds: Sequence[str
 
 
 def generate_dataset(root: Path, sequences: int, frames: int, seed: int,
-                     size: Optional[tuple[int, int]] = None) -> list[str]:
+                     size: Optional[tuple[int, int]] = None, anchor_spacing: int = ANCHOR_SPACING) -> list[str]:
     """Write ``sequences`` sequences cycling through MIXES (so 8 cover every kind) and list.txt."""
     root = Path(root)
     names = []
     for k in range(sequences):
         kinds = MIXES[k % len(MIXES)]
         name = f"{k:02d}-{'-'.join(kinds)}"
-        generate_sequence(root / name, frames, seed * 1000 + k, kinds, size or SIZES[k % len(SIZES)])
+        generate_sequence(root / name, frames, seed * 1000 + k, kinds, size or SIZES[k % len(SIZES)], anchor_spacing)
         names.append(name)
     (root / "list.txt").write_text("".join(f"{n}\n" for n in names))
     return names
@@ -377,6 +381,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--kinds", help="comma-separated kinds for every sequence (default: cycle through mixes)")
     parser.add_argument("--size", help="WxH for every sequence, e.g. 640x480")
+    parser.add_argument("--anchor-spacing", type=int, default=ANCHOR_SPACING,
+                        help="frames between multistart anchors (each one starts a toolkit run)")
     args = parser.parse_args(argv)
     size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
     if args.kinds:
@@ -384,11 +390,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         names = []
         for k in range(args.sequences):
             name = f"{k:02d}-{'-'.join(kinds)}"
-            generate_sequence(args.out / name, args.frames, args.seed * 1000 + k, kinds, size or SIZES[k % 2])
+            generate_sequence(args.out / name, args.frames, args.seed * 1000 + k, kinds, size or SIZES[k % 2],
+                              args.anchor_spacing)
             names.append(name)
         (args.out / "list.txt").write_text("".join(f"{n}\n" for n in names))
     else:
-        names = generate_dataset(args.out, args.sequences, args.frames, args.seed, size)
+        names = generate_dataset(args.out, args.sequences, args.frames, args.seed, size, args.anchor_spacing)
     print(f"wrote {len(names)} sequences x {args.frames} frames to {args.out}")
     return 0
 
