@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from tracker.data.synthetic import generate_sequence
-from tracker.geometry import iou
-from tracker.toolkit import ToolkitError, analyze, read_timing, run_vot, summarize
+from tracker.toolkit import ToolkitError, analyze, attribute_overlaps, read_timing, run_overlaps, run_vot, summarize
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -33,28 +32,23 @@ def evaluated(tmp_path_factory) -> Path:
     return ws
 
 
-def _first_run_overlap(ws: Path, tracker: str, sequence: str) -> float:
-    """Mean IoU of the run started at frame 0, read from the toolkit's result file."""
-    from vot.region import Rectangle
-    from vot.region.io import read_trajectory_binary
-
-    with open(ws / "results" / tracker / "baseline" / sequence / f"{sequence}_00000000.bin", "rb") as fp:
-        trajectory = read_trajectory_binary(fp)
-    gt = np.loadtxt(ws / "sequences" / sequence / "groundtruth.txt", delimiter=",")
-    overlaps = []
-    for region, truth in zip(trajectory[1:], gt[1:]):
-        assert isinstance(region, Rectangle), f"tracker answered {region!r}"
-        overlaps.append(iou(np.array([region.x, region.y, region.width, region.height]), truth))
-    return float(np.mean(overlaps))
-
-
 def test_analysis_has_eao_accuracy_robustness(evaluated):
     analysis = analyze(evaluated, ["NCC-RGBT"])
     (row,) = summarize(evaluated, ["NCC-RGBT"], analysis)
     assert 0.0 <= row.eao <= 1.0 and 0.0 <= row.accuracy <= 1.0 and 0.0 <= row.robustness <= 1.0
     assert row.frames > 100 and row.median_ms > 0
     # NCC on a steady, textured target: the bar for the weakest baseline.
-    assert _first_run_overlap(evaluated, "NCC-RGBT", "easy") > 0.6
+    assert run_overlaps(evaluated, "NCC-RGBT", "easy")[0][1].mean() > 0.6
+
+
+def test_backward_runs_are_read_backward(evaluated):
+    """The anchor at frame 50 of a 100-frame sequence runs back to frame 0; read forward, its boxes would miss."""
+    runs = run_overlaps(evaluated, "NCC-RGBT", "easy")
+    assert np.loadtxt(evaluated / "sequences" / "easy" / "anchor.value")[50] == -1
+    frames, overlaps = runs[50]
+    assert frames.tolist() == list(range(49, -1, -1))
+    assert overlaps.mean() > 0.6
+    assert attribute_overlaps(evaluated, "NCC-RGBT")["all"] > 0.5
 
 
 def test_every_frame_timed(evaluated):

@@ -80,15 +80,26 @@ class TrackConfig:
     frame_pos: int = 16  # positives kept per confident frame
     frame_neg: int = 48  # negatives kept per confident frame
     far_neg: int = 32  # extra negatives sampled over the whole crop each frame
+    # After a failure also score this many target-sized boxes spread over the whole widened crop: Gaussian
+    # candidates reach about one target size, too little to catch a fast target again (bench sequence 03).
+    redetect: int = 128
     min_box: float = 4.0  # smallest output side in pixels
+    # The box size moves only scale_lr of the way (in log) to each frame's estimate and stays within
+    # [1 / max_scale, max_scale] x the initial size: under partial occlusion the visible part shrinks, and an
+    # undamped box shrank with it to a few pixels, then lost the target (bench sequence 03, measured).
+    scale_lr: float = 0.5
+    max_scale: float = 3.0
 
     def validate(self) -> None:
         for name in ("crop_size", "target_size", "candidates", "top_k", "init_pos", "init_neg", "batch_pos",
                      "batch_neg", "hard_neg_pool", "long_interval", "short_frames", "long_frames", "frame_pos",
-                     "frame_neg", "min_box"):
+                     "frame_neg", "min_box", "scale_lr"):
             _positive(f"track.{name}", getattr(self, name))
         if self.top_k > self.candidates:
             raise ConfigError(f"track.top_k={self.top_k}: must not exceed track.candidates={self.candidates}")
+        if not 0 < self.scale_lr <= 1 or self.max_scale < 1:
+            raise ConfigError(f"track.scale_lr={self.scale_lr}, track.max_scale={self.max_scale}: "
+                              "expected 0 < scale_lr <= 1 and max_scale >= 1")
         if self.crop_size % 16:
             raise ConfigError(f"track.crop_size={self.crop_size}: expected a multiple of 16")
 

@@ -110,34 +110,49 @@ def read_eao_curves(path: Path) -> dict[str, list[float]]:
     return curves
 
 
-def attribute_overlaps(workspace: Path, tracker: str, experiment: str = "baseline") -> dict[str, float]:
-    """Mean IoU per frame tag (night, occlusion, ...) over every multistart run; key 'all' for every frame.
+def run_overlaps(workspace: Path, tracker: str, sequence: str,
+                 experiment: str = "baseline") -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Anchor frame -> (frame indices, IoU per frame) of each multistart run of ``tracker`` on ``sequence``,
+    read from the toolkit's result files; the anchor frame itself (the init box) is left out.
 
-    Read from the toolkit's result files and the sequences' ``<tag>.tag`` files; a frame counts in each
-    run that covers it, as in the toolkit's accuracy.
+    A negative ``anchor.value`` marks a run played backward to the first frame, as the toolkit does.
     """
     from vot.region import Rectangle
     from vot.region.io import read_trajectory_binary
 
     from .geometry import iou
 
-    sums: dict[str, list[float]] = {}
+    seq = workspace / "sequences" / sequence
+    gt = np.loadtxt(seq / "groundtruth.txt", delimiter=",", ndmin=2)
+    anchors = np.loadtxt(seq / "anchor.value", ndmin=1)
+    runs = {}
+    for path in (workspace / "results" / tracker / experiment / sequence).glob(f"{sequence}_*.bin"):
+        start = int(path.stem.rsplit("_", 1)[1])
+        with open(path, "rb") as fp:
+            trajectory = read_trajectory_binary(fp)
+        step = -1 if anchors[start] < 0 else 1
+        frames = np.arange(start, start + step * len(trajectory), step)[1:]
+        boxes = np.array([[r.x, r.y, r.width, r.height] if isinstance(r, Rectangle) else [0, 0, 0, 0]
+                          for r in trajectory[1:]], float).reshape(-1, 4)
+        runs[start] = (frames, iou(boxes, gt[frames]) if len(frames) else np.zeros(0))
+    return runs
+
+
+def attribute_overlaps(workspace: Path, tracker: str, experiment: str = "baseline") -> dict[str, float]:
+    """Mean IoU per frame tag (night, occlusion, ...) over every multistart run; key 'all' for every frame.
+
+    Read from the toolkit's result files and the sequences' ``<tag>.tag`` files; a frame counts in each
+    run that covers it, as in the toolkit's accuracy.
+    """
+    sums: dict[str, list[np.ndarray]] = {}
     sequences = workspace / "sequences"
     for name in (sequences / "list.txt").read_text().split():
-        seq = sequences / name
-        gt = np.loadtxt(seq / "groundtruth.txt", delimiter=",", ndmin=2)
-        tags = {p.stem: np.loadtxt(p, ndmin=1).astype(bool) for p in seq.glob("*.tag")}
-        for path in (workspace / "results" / tracker / experiment / name).glob(f"{name}_*.bin"):
-            start = int(path.stem.rsplit("_", 1)[1])
-            with open(path, "rb") as fp:
-                trajectory = read_trajectory_binary(fp)
-            for k, region in enumerate(trajectory[1:], start + 1):
-                box = np.array([region.x, region.y, region.width, region.height]) \
-                    if isinstance(region, Rectangle) else np.zeros(4)
-                overlap = float(iou(box, gt[k]))
-                for tag in ["all"] + [t for t, v in tags.items() if v[k]]:
-                    sums.setdefault(tag, []).append(overlap)
-    return {tag: float(np.mean(v)) for tag, v in sums.items()}
+        tags = {p.stem: np.loadtxt(p, ndmin=1).astype(bool) for p in (sequences / name).glob("*.tag")}
+        for frames, overlaps in run_overlaps(workspace, tracker, name, experiment).values():
+            sums.setdefault("all", []).append(overlaps)
+            for tag, active in tags.items():
+                sums.setdefault(tag, []).append(overlaps[active[frames]])
+    return {tag: float(np.mean(np.concatenate(v))) for tag, v in sums.items() if sum(map(len, v))}
 
 
 def read_timing(workspace: Path, tracker: str, experiment: str = "baseline") -> dict[str, float]:

@@ -150,6 +150,7 @@ class CMITracker:
         self.reported.clear()
         self.image_size = (ref.shape[1], ref.shape[0])
         self.box = sanitize_init_box(box, *self.image_size)
+        self.init_size = self.box[2:].copy()
         self.rng = np.random.default_rng(self.t.seed)
         torch.manual_seed(self.t.seed)
         self.net.classifier.load_state_dict(self.initial_classifier)
@@ -194,11 +195,15 @@ class CMITracker:
         trans = t.trans_std * expand
         cands = sampling.gaussian(self.rng, self.box, t.candidates, trans, t.scale_step)
         cands[:, 2:] = np.clip(cands[:, 2:], t.min_box, None)
+        if self.failures and t.redetect:
+            cands = np.concatenate([cands, sampling.whole(self.rng, self.box, t.redetect, crop.area())])
         far = sampling.whole(self.rng, self.box, t.far_neg, crop.area())
         x = self._embed(feats, crop, np.concatenate([cands, far]))
         samples = self._samples(x)
         scores = self._sample_scores(samples[: len(cands)])
         top = scores.topk(t.top_k).indices
+        # Average only the top boxes that overlap the best one: re-detection boxes can lie far apart.
+        top = top[torch.from_numpy(iou(cands[top.cpu().numpy()], cands[int(top[0])][None]) > 0.3).to(top.device)]
         score = float(scores[top].mean())
         success = score > 0
         if success:
@@ -207,7 +212,7 @@ class CMITracker:
                 refined = self.bbreg.predict(x[top], cands[top_np]).mean(axis=0)
             else:  # the regressor was fit on fused features: do not trust it on one modality
                 refined = cands[top_np].mean(axis=0)
-            new_box = clip_box(refined, *self.image_size, min_size=t.min_box)
+            new_box = clip_box(self._damp_size(refined), *self.image_size, min_size=t.min_box)
             if self.failures:
                 log.info("frame %d: target found again after %d frames", self.frame, self.failures)
             self.failures = 0
@@ -220,6 +225,12 @@ class CMITracker:
         self.box = new_box
         self._schedule_update(success)
         return self.box.copy(), score
+
+    def _damp_size(self, box: np.ndarray) -> np.ndarray:
+        """Keep the estimated centre; move the size scale_lr of the way (geometric) and bound it (track.scale_lr)."""
+        size = self.box[2:] ** (1 - self.t.scale_lr) * np.maximum(box[2:], 1e-3) ** self.t.scale_lr
+        size = np.clip(size, self.init_size / self.t.max_scale, self.init_size * self.t.max_scale)
+        return np.concatenate([box[:2] + box[2:] / 2 - size / 2, size])
 
     def _collect(self, samples: torch.Tensor, boxes: np.ndarray, target: np.ndarray) -> None:
         """Keep this frame's candidates as training samples: IoU >= 0.7 positive, <= 0.3 negative."""
