@@ -67,6 +67,10 @@ class TrackConfig:
     online_fc4: bool = False
     bbreg_samples: int = 600
     bbreg_alpha: float = 1000.0
+    # Output box = this blend (centre, log-size) of the regressed box and the plain top-k mean. The regressor is fit
+    # on the first frame only; fully trusted it overestimated growing targets (one-pass IoU, first 300 frames of
+    # five bench sequences: mean 0.867 at 1.0, 0.881 at 0.5).
+    bbreg_weight: float = 0.5
     # online update
     batch_pos: int = 32
     batch_neg: int = 96
@@ -97,6 +101,8 @@ class TrackConfig:
             _positive(f"track.{name}", getattr(self, name))
         if self.top_k > self.candidates:
             raise ConfigError(f"track.top_k={self.top_k}: must not exceed track.candidates={self.candidates}")
+        if not 0 <= self.bbreg_weight <= 1:
+            raise ConfigError(f"track.bbreg_weight={self.bbreg_weight}: expected 0 <= bbreg_weight <= 1")
         if not 0 < self.scale_lr <= 1 or self.max_scale < 1:
             raise ConfigError(f"track.scale_lr={self.scale_lr}, track.max_scale={self.max_scale}: "
                               "expected 0 < scale_lr <= 1 and max_scale >= 1")

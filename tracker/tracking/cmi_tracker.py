@@ -209,7 +209,8 @@ class CMITracker:
         if success:
             top_np = top.cpu().numpy()
             if all(images.get(c) is not None for c in ("color", "ir")):
-                refined = self.bbreg.predict(x[top], cands[top_np]).mean(axis=0)
+                refined = self._blend(self.bbreg.predict(x[top], cands[top_np]).mean(axis=0),
+                                      cands[top_np].mean(axis=0))
             else:  # the regressor was fit on fused features: do not trust it on one modality
                 refined = cands[top_np].mean(axis=0)
             new_box = clip_box(self._damp_size(refined), *self.image_size, min_size=t.min_box)
@@ -225,6 +226,13 @@ class CMITracker:
         self.box = new_box
         self._schedule_update(success)
         return self.box.copy(), score
+
+    def _blend(self, regressed: np.ndarray, mean: np.ndarray) -> np.ndarray:
+        """Weighted mean of two boxes: centres linearly, sizes geometrically (track.bbreg_weight)."""
+        w = self.t.bbreg_weight
+        centre = w * (regressed[:2] + regressed[2:] / 2) + (1 - w) * (mean[:2] + mean[2:] / 2)
+        size = regressed[2:] ** w * mean[2:] ** (1 - w)
+        return np.concatenate([centre - size / 2, size])
 
     def _damp_size(self, box: np.ndarray) -> np.ndarray:
         """Keep the estimated centre; move the size scale_lr of the way (geometric) and bound it (track.scale_lr)."""
