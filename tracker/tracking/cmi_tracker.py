@@ -67,7 +67,8 @@ class CMITracker:
     def _warm_up(self) -> None:
         """One initialize and a few frames on noise; initialize resets all state, so results do not change."""
         rng = np.random.default_rng(0)
-        images = {"color": rng.integers(0, 256, (480, 640, 3), np.uint8), "ir": rng.integers(0, 256, (480, 640), np.uint8)}
+        images = {"color": rng.integers(0, 256, (480, 640, 3), np.uint8),
+                  "ir": rng.integers(0, 256, (480, 640), np.uint8)}
         self.initialize(images, np.array([300.0, 220.0, 40.0, 40.0]))
         for _ in range(3):
             self.track(images)
