@@ -85,8 +85,8 @@ def test_any_init_gives_valid_boxes(tracker, steady, init):
 def test_occlusion_keeps_box_size_bounded(tracker, tmp_path):
     """Partial occlusion shows only part of the target; the box must not follow it below a third of its size."""
     seq = generate_sequence(tmp_path / "occ", frames=90, seed=33, kinds=("occlusion", "fast_motion"))
-    boxes, gt = run(tracker, seq)
-    init = load_sequence(seq)[2][0]
+    boxes, _ = run(tracker, seq)
+    init = load_sequence(seq)[2][0]  # run() returns the ground truth from frame 1 on
     ratio = np.sqrt(boxes[:, 2] * boxes[:, 3] / (init[2] * init[3]))
     assert ratio.min() >= 1 / tracker.t.max_scale - 1e-6 and ratio.max() <= tracker.t.max_scale + 1e-6
 
