@@ -56,7 +56,7 @@ def test_first_frame_training_separates_candidates(tracker, steady):
 
 def test_night_needs_thermal(tmp_path):
     """In the dark RGB-only loses the target; the fused tracker does not."""
-    seq = generate_sequence(tmp_path / "night", frames=120, seed=101, kinds=("night", "distractor"))
+    seq = generate_sequence(tmp_path / "night", frames=250, seed=101, kinds=("night", "distractor"))
     _, _, _, tags = load_sequence(seq)
     night = tags["night"][1:]
     results = {}
@@ -82,13 +82,19 @@ def test_any_init_gives_valid_boxes(tracker, steady, init):
     assert np.all(boxes[:, 1] + boxes[:, 3] <= 480 + 1e-6) and np.all(boxes[:, 2:] >= 1)
 
 
-def test_occlusion_keeps_box_size_bounded(tracker, tmp_path):
-    """Partial occlusion shows only part of the target; the box must not follow it below a third of its size."""
-    seq = generate_sequence(tmp_path / "occ", frames=90, seed=33, kinds=("occlusion", "fast_motion"))
-    boxes, _ = run(tracker, seq)
-    init = load_sequence(seq)[2][0]  # run() returns the ground truth from frame 1 on
-    ratio = np.sqrt(boxes[:, 2] * boxes[:, 3] / (init[2] * init[3]))
-    assert ratio.min() >= 1 / tracker.t.max_scale - 1e-6 and ratio.max() <= tracker.t.max_scale + 1e-6
+@pytest.mark.parametrize("kinds, frames, seed, tag", [(("occlusion", "fast_motion"), 90, 33, "occlusion"),
+                                                      (("crossover",), 240, 31, "crossover")])
+def test_box_keeps_target_size(tracker, tmp_path, kinds, frames, seed, tag):
+    """Partial occlusion hides part of the target and crossover its thermal signature; neither is a size change.
+
+    Bar: the box stays within [0.75, 1.33] x the true size (sqrt of area) during the segment. Before the
+    verified box regression and the slower size update (track.bbreg_verify, track.scale_lr=0.2) the box grew
+    to 1.65 x on the occluder and shrank to 0.71 x in crossover on these sequences (measured).
+    """
+    seq = generate_sequence(tmp_path / "seq", frames=frames, seed=seed, kinds=kinds)
+    boxes, gt = run(tracker, seq)
+    ratio = np.sqrt(boxes[:, 2] * boxes[:, 3] / (gt[:, 2] * gt[:, 3]))[load_sequence(seq)[3][tag][1:]]
+    assert 0.75 <= ratio.min() and ratio.max() <= 1.33, (ratio.min(), ratio.max())
 
 
 def test_deterministic(tracker, steady):

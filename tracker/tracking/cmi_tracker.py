@@ -177,8 +177,13 @@ class CMITracker:
             self.rng, sampling.uniform(self.rng, self.box, self.t.bbreg_samples * 4, 0.3, 1.6),
             self.box, self.t.bbreg_samples, 0.6, 1.0,
         )
-        self.bbreg = BoxRegressor(self.t.bbreg_alpha)
-        self.bbreg.fit(self._embed(feats, crop, reg_boxes), reg_boxes, self.box)
+        both = all(images.get(c) is not None for c in ("color", "ir"))
+        views = ("rgbt", "rgb", "tir") if both and self.t.bbreg_per_modality and self.cfg.model.modalities == "rgbt" \
+            else ("rgbt",)
+        self.bbregs = {}
+        for view in views:
+            self.bbregs[view] = BoxRegressor(self.t.bbreg_alpha)
+            self.bbregs[view].fit(self._embed(self._view(feats, view), crop, reg_boxes), reg_boxes, self.box)
 
         for group in self.optimizer.param_groups:
             group["lr"] = self.t.update_lr
@@ -209,11 +214,7 @@ class CMITracker:
         success = score > 0
         if success:
             top_np = top.cpu().numpy()
-            if all(images.get(c) is not None for c in ("color", "ir")):
-                refined = self._blend(self.bbreg.predict(x[top], cands[top_np]).mean(axis=0),
-                                      cands[top_np].mean(axis=0))
-            else:  # the regressor was fit on fused features: do not trust it on one modality
-                refined = cands[top_np].mean(axis=0)
+            refined = self._refine(images, feats, crop, x[top], cands[top_np])
             new_box = clip_box(self._damp_size(refined), *self.image_size, min_size=t.min_box)
             if self.failures:
                 log.info("frame %d: target found again after %d frames", self.frame, self.failures)
@@ -227,6 +228,33 @@ class CMITracker:
         self.box = new_box
         self._schedule_update(success)
         return self.box.copy(), score
+
+    def _view(self, feats, view: str):
+        """The maps a box regressor reads: both modalities (``rgbt``) or one, the other zeroed."""
+        f_r, f_t = feats
+        return {"rgbt": feats, "rgb": (f_r, torch.zeros_like(f_t)), "tir": (torch.zeros_like(f_r), f_t)}[view]
+
+    def _refine(self, images: Images, feats, crop, x_top: torch.Tensor, top_boxes: np.ndarray) -> np.ndarray:
+        """The output box before damping: the top-k mean, or a regressed box the classifier scores higher.
+
+        Each fitted view (fused, and each modality alone) proposes a regressed box blended with the mean;
+        with ``track.bbreg_verify`` the classifier picks among the mean and the proposals.
+        """
+        mean = top_boxes.mean(axis=0)
+        present = [c for c in ("color", "ir") if images.get(c) is not None]
+        # A regressor fit on fused features misreads a frame with a channel missing: use the present one's.
+        usable = set(self.bbregs) if len(present) == 2 else {"rgb" if present == ["color"] else "tir"}
+        proposals = []
+        for view, reg in self.bbregs.items():
+            if view in usable:
+                fx = x_top if view == "rgbt" else self._embed(self._view(feats, view), crop, top_boxes)
+                proposals.append(self._blend(reg.predict(fx, top_boxes).mean(axis=0), mean))
+        if not proposals:
+            return mean
+        if not self.t.bbreg_verify:
+            return proposals[0]
+        options = np.stack([mean, *proposals])
+        return options[int(self._scores(self._embed(feats, crop, options)).argmax())]
 
     def _blend(self, regressed: np.ndarray, mean: np.ndarray) -> np.ndarray:
         """Weighted mean of two boxes: centres linearly, sizes geometrically (track.bbreg_weight)."""

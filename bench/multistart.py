@@ -1,0 +1,136 @@
+"""Fast multistart EAO through the tracker API, for trying tracking-loop changes before the toolkit bench.
+
+Runs every anchor of a generated bench workspace (forward or backward, as ``anchor.value`` says) through
+``Tracker.initialize``/``track`` in parallel worker processes (one thread each), then scores the runs with the
+toolkit's own failure rule (overlap <= 0.1 for 10 frames) and ``compute_eao_partial`` (EAO over 115-755).
+No realtime frame skipping and no TraX: use it to rank variants, and the toolkit (`bench/run.py`) for
+reported numbers.
+
+Run: PYTHONPATH=. .venv/bin/python bench/multistart.py --label NAME [--seed 11] [--tracker cmi] [key=value ...]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+FAIL_THRESHOLD, GRACE, EAO_LOW, EAO_HIGH = 0.1, 10, 115, 755  # vot2019/rgbtir multistart analysis
+
+
+def runs(ws: Path) -> list[tuple[str, int, int]]:
+    """(sequence, anchor frame, direction) for every anchor of the workspace."""
+    out = []
+    for name in (ws / "list.txt").read_text().split():
+        values = np.loadtxt(ws / name / "anchor.value", ndmin=1)
+        out += [(name, int(i), 1 if values[i] > 0 else -1) for i in np.flatnonzero(values)]
+    return out
+
+
+def _track(job) -> tuple[str, int, list[float], list[int]]:
+    from tracker.config import Config
+    from tracker.data.synthetic import load_sequence
+    from tracker.factory import build_tracker
+    from tracker.frames import FrameLoader
+    from tracker.geometry import iou
+
+    ws, tracker_name, overrides, (name, start, direction) = job
+    global _TRACKER
+    if _TRACKER is None:
+        _TRACKER = build_tracker(tracker_name, Config.load(None, ["threads=1", *overrides]))
+    color, ir, gt, _ = load_sequence(ws / name)
+    frames = range(start, len(gt)) if direction > 0 else range(start, -1, -1)
+    loader = FrameLoader()
+    overlaps, ms = [1.0], []
+    _TRACKER.initialize(loader.load({"color": color[start], "ir": ir[start]}), gt[start])
+    for i in list(frames)[1:]:
+        t0 = time.perf_counter()
+        box, _ = _TRACKER.track(loader.load({"color": color[i], "ir": ir[i]}))
+        ms.append((time.perf_counter() - t0) * 1000)
+        overlaps.append(float(iou(box, gt[i])))
+    return name, start, overlaps, ms
+
+
+_TRACKER = None
+
+
+def score(results) -> dict:
+    """Toolkit failure rule and EAO over all runs (sequences weighted equally, as the toolkit)."""
+    from vot.analysis.multistart import compute_eao_partial
+
+    by_seq: dict[str, list] = {}
+    for name, start, overlaps, _ in results:
+        by_seq.setdefault(name, []).append(overlaps)
+    curve, weight = np.zeros(EAO_HIGH), np.zeros(EAO_HIGH)
+    failures, acc = 0, []
+    per_seq = {}
+    for name, runs_ in by_seq.items():
+        truncated, success = [], []
+        for o in runs_:
+            o = list(o)
+            progress, grace = len(o), GRACE
+            for j, v in enumerate(o):
+                grace = grace - 1 if v <= FAIL_THRESHOLD else GRACE
+                if grace == 0:
+                    progress = j + 1 - GRACE
+                    break
+            ok = progress >= len(o)
+            acc += o[1:progress]
+            o[progress:] = [0.0] * (len(o) - progress)
+            truncated.append(o)
+            success.append(ok)
+        failures += success.count(False)
+        phi, active = compute_eao_partial(truncated, success, EAO_HIGH)
+        curve += np.array(phi) * np.array(active)
+        weight += np.array(active)
+        per_seq[name] = (len(runs_), success.count(False), float(np.mean([np.mean(r[1:]) for r in truncated])))
+    eao_curve = np.where(weight > 0, curve / np.maximum(weight, 1e-12), 0)
+    return {"eao": float(eao_curve[EAO_LOW:EAO_HIGH + 1].mean()), "accuracy": float(np.mean(acc)),
+            "runs": sum(v[0] for v in per_seq.values()), "failures": failures, "per_sequence": per_seq}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--label", required=True, help="results are cached under bench/work/multistart/LABEL-sSEED")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--sequences", type=int, default=8)
+    parser.add_argument("--frames", type=int, default=760)
+    parser.add_argument("--anchor-spacing", type=int, default=250)
+    parser.add_argument("--tracker", default="cmi")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("overrides", nargs="*")
+    args = parser.parse_args()
+
+    from tracker.data.synthetic import generate_dataset
+
+    ws = HERE / "work" / f"ws-{args.sequences}x{args.frames}-a{args.anchor_spacing}-s{args.seed}" / "sequences"
+    if not (ws / "list.txt").exists():
+        generate_dataset(ws, args.sequences, args.frames, args.seed, anchor_spacing=args.anchor_spacing)
+    out = HERE / "work" / "multistart" / f"{args.label}-s{args.seed}.json"
+    if out.exists():
+        results = json.loads(out.read_text())
+    else:
+        jobs = [(ws, args.tracker, args.overrides, r) for r in runs(ws)]
+        jobs.sort(key=lambda j: -(j[3][1] if j[3][2] < 0 else args.frames - j[3][1]))  # longest first
+        start = time.time()
+        with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
+            results = pool.map(_track, jobs, chunksize=1)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results))
+        print(f"{len(jobs)} runs in {time.time() - start:.0f} s", file=sys.stderr)
+    s = score(results)
+    ms = np.concatenate([r[3] for r in results])
+    print(f"{args.label} seed {args.seed}: EAO {s['eao']:.3f}  accuracy {s['accuracy']:.3f}  "
+          f"failures {s['failures']}/{s['runs']}  median {np.median(ms):.1f} ms (1 thread)")
+    for name, (n, f, m) in s["per_sequence"].items():
+        print(f"  {name:40s} runs {n}  failures {f}  mean overlap {m:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
