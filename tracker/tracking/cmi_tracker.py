@@ -177,13 +177,13 @@ class CMITracker:
             self.rng, sampling.uniform(self.rng, self.box, self.t.bbreg_samples * 4, 0.3, 1.6),
             self.box, self.t.bbreg_samples, 0.6, 1.0,
         )
-        both = all(images.get(c) is not None for c in ("color", "ir"))
-        views = ("rgbt", "rgb", "tir") if both and self.t.bbreg_per_modality and self.cfg.model.modalities == "rgbt" \
-            else ("rgbt",)
-        self.bbregs = {}
-        for view in views:
-            self.bbregs[view] = BoxRegressor(self.t.bbreg_alpha)
-            self.bbregs[view].fit(self._embed(self._view(feats, view), crop, reg_boxes), reg_boxes, self.box)
+        views = ["rgbt"]
+        if (self.t.bbreg_per_modality and self.cfg.model.modalities == "rgbt"
+                and all(images.get(c) is not None for c in ("color", "ir"))):
+            views += ["rgb", "tir"]
+        self.bbregs = {view: BoxRegressor(self.t.bbreg_alpha) for view in views}
+        for view, reg in self.bbregs.items():
+            reg.fit(self._embed(self._view(feats, view), crop, reg_boxes), reg_boxes, self.box)
 
         for group in self.optimizer.param_groups:
             group["lr"] = self.t.update_lr
