@@ -51,7 +51,7 @@ def main() -> None:
         tracker.initialize(loader.load({"color": color[0], "ir": ir[0]}), gt[0])
         init_ms = (time.perf_counter() - start) * 1000
         totals: dict[str, float] = collections.defaultdict(float)
-        instrument(tracker, ["_features", "_embed", "_scores", "_schedule_update"], totals)
+        instrument(tracker, ["_features", "_embed", "_embed_views", "_scores", "_schedule_update"], totals)
         load_t, track_t, overlaps = [], [], []
         for i in range(1, len(gt)):
             start = time.perf_counter()

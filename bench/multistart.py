@@ -32,7 +32,7 @@ def runs(ws: Path) -> list[tuple[str, int, int]]:
     return out
 
 
-def _track(job) -> tuple[str, int, list[float], list[int]]:
+def _track(job) -> tuple[str, int, list[float], list[float]]:
     from tracker.config import Config
     from tracker.data.synthetic import load_sequence
     from tracker.factory import build_tracker
@@ -60,7 +60,8 @@ _TRACKER = None
 
 
 def score(results) -> dict:
-    """Toolkit failure rule and EAO over all runs (sequences weighted equally, as the toolkit)."""
+    """Toolkit failure rule and EAO over all runs (sequences weighted equally, as the toolkit). Accuracy here is
+    the mean overlap of all frames before each run's failure, pooled over runs (the toolkit averages per run)."""
     from vot.analysis.multistart import compute_eao_partial
 
     by_seq: dict[str, list] = {}

@@ -99,6 +99,19 @@ class CMITracker:
             f_t = torch.zeros_like(f_t)
         return (f_r, f_t), crop
 
+    def _embed_views(self, feats, crop, boxes: np.ndarray, views=("rgb", "tir")) -> tuple[torch.Tensor, ...]:
+        """Candidate features of ``boxes`` per view: ``rgbt`` both modalities, ``rgb``/``tir`` the other one zeroed.
+
+        RoIAlign is linear, so zeroing a pooled modality equals pooling a zeroed map: one pooling and one
+        CMI pass serve every view.
+        """
+        keep = {"rgbt": (1.0, 1.0), "rgb": (1.0, 0.0), "tir": (0.0, 1.0)}
+        with torch.no_grad():
+            p_r, p_t = self.net.pool(feats, crop.boxes_to_crop(boxes).to(self.device))  # (N, C, P, P) each
+            fused = self.net.cmi(torch.cat([p_r * keep[v][0] for v in views]),
+                                 torch.cat([p_t * keep[v][1] for v in views]))
+        return fused.flatten(1).split(len(boxes))  # len(views) x (N, feature_dim)
+
     def _embed(self, feats, crop, boxes: np.ndarray) -> torch.Tensor:
         with torch.no_grad():
             return self.net.candidate_features(feats, crop.boxes_to_crop(boxes).to(self.device))
@@ -165,25 +178,23 @@ class CMITracker:
         pos = self._samples(self._embed(feats, crop, pos_boxes))
         neg = self._samples(self._embed(feats, crop, neg_boxes))
         train_pos, train_neg = pos, neg
-        if self.t.modality_dropout and all(images.get(c) is not None for c in ("color", "ir")):
+        both = all(images.get(c) is not None for c in ("color", "ir"))
+        if self.t.modality_dropout and both:
             # Also learn each modality alone, so a channel that goes missing later is survivable.
-            for alone in ((feats[0], torch.zeros_like(feats[1])), (torch.zeros_like(feats[0]), feats[1])):
-                k_pos, k_neg = len(pos_boxes) // 2, len(neg_boxes) // 2
-                train_pos = torch.cat([train_pos, self._samples(self._embed(alone, crop, pos_boxes[:k_pos]))])
-                train_neg = torch.cat([train_neg, self._samples(self._embed(alone, crop, neg_boxes[:k_neg]))])
+            k_pos, k_neg = len(pos_boxes) // 2, len(neg_boxes) // 2
+            train_pos = torch.cat([train_pos, *map(self._samples, self._embed_views(feats, crop, pos_boxes[:k_pos]))])
+            train_neg = torch.cat([train_neg, *map(self._samples, self._embed_views(feats, crop, neg_boxes[:k_neg]))])
         self._train(train_pos, train_neg, self.t.init_iters)
 
         reg_boxes = sampling.select(
             self.rng, sampling.uniform(self.rng, self.box, self.t.bbreg_samples * 4, 0.3, 1.6),
             self.box, self.t.bbreg_samples, 0.6, 1.0,
         )
-        views = ["rgbt"]
-        if (self.t.bbreg_per_modality and self.cfg.model.modalities == "rgbt"
-                and all(images.get(c) is not None for c in ("color", "ir"))):
-            views += ["rgb", "tir"]
+        per_modality = both and self.t.bbreg_per_modality and self.cfg.model.modalities == "rgbt"
+        views = ("rgbt", "rgb", "tir") if per_modality else ("rgbt",)
         self.bbregs = {view: BoxRegressor(self.t.bbreg_alpha) for view in views}
-        for view, reg in self.bbregs.items():
-            reg.fit(self._embed(self._view(feats, view), crop, reg_boxes), reg_boxes, self.box)
+        for reg, x_view in zip(self.bbregs.values(), self._embed_views(feats, crop, reg_boxes, views)):
+            reg.fit(x_view, reg_boxes, self.box)
 
         for group in self.optimizer.param_groups:
             group["lr"] = self.t.update_lr
@@ -214,7 +225,7 @@ class CMITracker:
         success = score > 0
         if success:
             top_np = top.cpu().numpy()
-            refined = self._refine(images, feats, crop, x[top], cands[top_np])
+            refined = self._refine(images, feats, crop, cands[top_np])
             new_box = clip_box(self._damp_size(refined), *self.image_size, min_size=t.min_box)
             if self.failures:
                 log.info("frame %d: target found again after %d frames", self.frame, self.failures)
@@ -229,12 +240,7 @@ class CMITracker:
         self._schedule_update(success)
         return self.box.copy(), score
 
-    def _view(self, feats, view: str):
-        """The maps a box regressor reads: both modalities (``rgbt``) or one, the other zeroed."""
-        f_r, f_t = feats
-        return {"rgbt": feats, "rgb": (f_r, torch.zeros_like(f_t)), "tir": (torch.zeros_like(f_r), f_t)}[view]
-
-    def _refine(self, images: Images, feats, crop, x_top: torch.Tensor, top_boxes: np.ndarray) -> np.ndarray:
+    def _refine(self, images: Images, feats, crop, top_boxes: np.ndarray) -> np.ndarray:
         """The output box before damping: the top-k mean, or a regressed box the classifier scores higher.
 
         Each fitted view (fused, and each modality alone) proposes a regressed box blended with the mean;
@@ -244,13 +250,11 @@ class CMITracker:
         present = [c for c in ("color", "ir") if images.get(c) is not None]
         # A regressor fit on fused features misreads a frame with a channel missing: use the present one's.
         usable = set(self.bbregs) if len(present) == 2 else {"rgb" if present == ["color"] else "tir"}
-        proposals = []
-        for view, reg in self.bbregs.items():
-            if view in usable:
-                fx = x_top if view == "rgbt" else self._embed(self._view(feats, view), crop, top_boxes)
-                proposals.append(self._blend(reg.predict(fx, top_boxes).mean(axis=0), mean))
-        if not proposals:
+        views = [view for view in self.bbregs if view in usable]
+        if not views:
             return mean
+        proposals = [self._blend(self.bbregs[view].predict(x_view, top_boxes).mean(axis=0), mean)
+                     for view, x_view in zip(views, self._embed_views(feats, crop, top_boxes, views))]
         if not self.t.bbreg_verify:
             return proposals[0]
         options = np.stack([mean, *proposals])
