@@ -68,6 +68,11 @@ def _contrast(image: np.ndarray, box: np.ndarray) -> tuple[float, float]:
     return float(inner.mean()), float(ring_sum / max(ring_n * (3 if outer.ndim == 3 else 1), 1))
 
 
+def _high_pass(image: np.ndarray) -> np.ndarray:
+    image = image.astype(np.float32)
+    return image - cv2.GaussianBlur(image, (0, 0), 4)
+
+
 def test_anchors_run_the_longer_way(tmp_path):
     """Forward anchors in the first half, backward ones in the second (VOT-RGBT2019), every anchor_spacing frames."""
     seq = generate_sequence(tmp_path / "s", frames=120, seed=4, kinds=("textured",), anchor_spacing=30)
@@ -85,7 +90,12 @@ def test_night_and_crossover_are_real(tmp_path):
     assert np.mean([brightness(i) for i in night]) < 0.3 * np.mean([brightness(i) for i in day])
     warm = lambda i: np.subtract(*_contrast(cv2.imread(ir[i], 0), gt[i]))
     assert min(warm(i) for i in np.concatenate([day, night])) > 40  # target warmer than surroundings, night too
-    assert max(abs(warm(i)) for i in cross) < 25
+    # Crossover: as warm as the surroundings and with no more texture than them (the old generator kept the target
+    # 10-15 grey levels warmer with twice the texture, and thermal alone tracked it through crossover).
+    assert max(abs(warm(i)) for i in cross) < 5
+    texture = lambda i: _contrast(np.abs(_high_pass(cv2.imread(ir[i], 0))), gt[i])
+    assert max(inner / ring for inner, ring in map(texture, cross)) < 1.3
+    assert min(inner / ring for inner, ring in map(texture, day)) > 2
     rgb_contrast = lambda i: np.abs(cv2.imread(color[i]).astype(float)[
         int(gt[i][1]) : int(gt[i][1] + gt[i][3]), int(gt[i][0]) : int(gt[i][0] + gt[i][2])].std())
     assert np.mean([rgb_contrast(i) for i in cross]) > 15  # RGB still textured during crossover
