@@ -19,6 +19,7 @@ from tracker.data.synthetic import generate_sequence, load_sequence
 from tracker.frames import FrameLoader
 from tracker.geometry import iou
 from tracker.tracking import CMITracker
+from tracker.tracking.search import SearchRegion
 
 
 def instrument(obj, names, totals):
@@ -51,7 +52,10 @@ def main() -> None:
         tracker.initialize(loader.load({"color": color[0], "ir": ir[0]}), gt[0])
         init_ms = (time.perf_counter() - start) * 1000
         totals: dict[str, float] = collections.defaultdict(float)
-        instrument(tracker, ["_features", "_embed", "_embed_views", "_scores", "_schedule_update"], totals)
+        # Stages: crop + backbone, candidate pooling + CMI, single-modality views, verification scores, online update.
+        instrument(tracker, ["search"], totals)
+        instrument(SearchRegion, ["embed", "embed_views"], totals)
+        instrument(tracker.classifier, ["scores", "update"], totals)
         load_t, track_t, overlaps = [], [], []
         for i in range(1, len(gt)):
             start = time.perf_counter()
@@ -70,7 +74,7 @@ def main() -> None:
           f"p95 {np.percentile(total, 95):.1f} ms | decode median {np.median(load_t):.1f} ms | "
           f"peak RSS {rss_mb:.0f} MB | mean IoU {np.mean(overlaps):.3f}")
     print("mean ms per frame by stage: " + ", ".join(
-        f"{k.strip('_')} {v / n * 1000:.1f}" for k, v in sorted(totals.items(), key=lambda kv: -kv[1])))
+        f"{k} {v / n * 1000:.1f}" for k, v in sorted(totals.items(), key=lambda kv: -kv[1])))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import logging
 
 import numpy as np
 import pytest
+import torch
 
 from tracker.config import Config
 from tracker.data.synthetic import generate_sequence, load_sequence
@@ -45,11 +46,11 @@ def test_first_frame_training_separates_candidates(tracker, steady):
     images = FrameLoader().load({"color": color[0], "ir": ir[0]})
     tracker.initialize(images, gt[0])
     rng = np.random.default_rng(123)
-    feats, crop = tracker._features(images, gt[0])
+    region = tracker.search(images, gt[0])
     pos = sampling.positives(rng, gt[0], 200)
-    neg = sampling.negatives(rng, gt[0], 400, crop.area())
-    s_pos = tracker._scores(tracker._embed(feats, crop, pos))
-    s_neg = tracker._scores(tracker._embed(feats, crop, neg))
+    neg = sampling.negatives(rng, gt[0], 400, region.area())
+    s_pos = tracker.classifier.scores(region.embed(pos))
+    s_neg = tracker.classifier.scores(region.embed(neg))
     accuracy = (float((s_pos > 0).float().sum()) + float((s_neg < 0).float().sum())) / (len(pos) + len(neg))
     assert accuracy >= 0.9
 
@@ -127,3 +128,19 @@ def test_missing_channel_keeps_tracking(tracker, steady, caplog):
             overlaps.append(iou(tracker.track(images)[0], gt[i]))
     assert np.mean(overlaps) > 0.5
     assert sum("'ir' missing" in r.message for r in caplog.records) == 1
+
+
+def test_tracker_given_a_network_tracks_a_copy(tracker, steady):
+    """train.validate hands its network to a tracker: it must track as the tracker that loaded the same weights from
+    the file, and its online updates must leave the given network unchanged."""
+    from tracker.tracking.cmi_tracker import load_network
+
+    cfg = Config.load(None, ["device=cpu", "warmup=false"])
+    net, trained = load_network(cfg)
+    assert trained
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    np.testing.assert_array_equal(run(CMITracker(cfg, weights=net), steady, frames=12)[0],
+                                  run(tracker, steady, frames=12)[0])
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+    with pytest.raises(ValueError, match="lack"):
+        CMITracker(cfg, weights={k: v for k, v in before.items() if not k.startswith("classifier.fc5")})

@@ -12,7 +12,6 @@ continues exactly; checkpoints are atomic.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import logging
 import math
@@ -33,10 +32,10 @@ from .config import Config, ConfigError
 from .data.datasets import parse_data_spec, read_dataset
 from .frames import read_color, read_thermal
 from .geometry import iou
-from .model.checkpoint import DOMAIN_PREFIX, CheckpointError, save_checkpoint
+from .model.checkpoint import CheckpointError, save_checkpoint
 from .model.network import CMINet
 from .tracking import sampling
-from .tracking.crop import cut, make_crop
+from .tracking.crop import crop_scale, cut, make_crop
 
 log = logging.getLogger("tracker.train")
 
@@ -95,7 +94,7 @@ class StepSamples(Dataset):
             size = math.sqrt(gt[2] * gt[3])
             # Crop as the tracker does after the target moved: off-centre and at a slightly wrong zoom.
             centre = gt[:2] + gt[2:] / 2 + tc.center_jitter * size * np.clip(rng.standard_normal(2), -2, 2)
-            scale = min(mc.target_size / size, mc.max_upscale) * tc.scale_jitter ** np.clip(rng.standard_normal(), -2, 2)
+            scale = crop_scale(gt, mc) * tc.scale_jitter ** np.clip(rng.standard_normal(), -2, 2)
             crop = make_crop(centre, mc.crop_size / scale, mc.crop_size)
             pos = sampling.positives(rng, gt, tc.batch_pos)
             neg = sampling.negatives(rng, gt, tc.batch_neg, crop.area(), max_iou=0.5)
@@ -178,14 +177,9 @@ def weights_digest(net: torch.nn.Module) -> str:
 def validate(net: CMINet, cfg: Config, sequences: list) -> float:
     """Mean IoU of the online tracker, one pass without resets, over the held-out sequences."""
     from .evaluate import track_sequence
-    from .tracking.cmi_tracker import CMITracker
+    from .tracking import CMITracker
 
-    vcfg = dataclasses.replace(cfg, weights="none")
-    tracker = CMITracker(vcfg)
-    tracker.t = cfg.track  # trained weights come from this run, not a file: track as the shipped weights will
-    state = {k: v for k, v in net.state_dict().items() if not k.startswith(DOMAIN_PREFIX)}
-    tracker.net.load_state_dict(state, strict=False)
-    tracker.initial_classifier = {k: v.clone() for k, v in tracker.net.classifier.state_dict().items()}
+    tracker = CMITracker(cfg, weights=net)  # a copy of this run's weights: online learning leaves `net` alone
     overlaps = []
     for seq in sequences:
         n = min(len(seq), cfg.train.val_frames)

@@ -24,6 +24,7 @@ class CSRTTracker:
         self.name = "CSRT-RGB" if channel == "color" else "CSRT-TIR"
         self.box = np.zeros(4)
         self.size = (0, 0)
+        self.tracker = None  # OpenCV's tracker, made per sequence
 
     def _image(self, images: Images) -> np.ndarray | None:
         image = images.get(self.channel)

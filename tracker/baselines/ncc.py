@@ -41,6 +41,7 @@ class NCCTracker:
         self.templates: dict[str, np.ndarray] = {}
         self.box = np.zeros(4)
         self.size = (0, 0)
+        self.tshape = (0, 0)  # template (w, h), set per sequence
 
     def _crop(self, plane: np.ndarray, box: np.ndarray, scale: float, out: tuple[int, int]) -> np.ndarray:
         """Crop ``box`` enlarged by ``scale`` around its centre, resampled to ``out`` (w, h)."""

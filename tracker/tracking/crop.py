@@ -1,6 +1,7 @@
 """Search crops: one square region around the target, resampled to a fixed size."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Optional
 
@@ -34,6 +35,18 @@ class Crop:
 def make_crop(center: np.ndarray, side: float, size: int) -> Crop:
     scale = size / side
     return Crop(origin=np.asarray(center, np.float64) - side / 2, scale=scale, size=size)
+
+
+def crop_scale(box: np.ndarray, track) -> float:
+    """Crop pixels per image pixel that make ``box`` ``track.target_size`` wide (sqrt of area), at most
+    ``track.max_upscale``: the zoom of every search crop, in tracking and in offline training alike."""
+    size = math.sqrt(box[2] * box[3])
+    return min(track.target_size / max(size, 1.0), track.max_upscale)
+
+
+def search_crop(box: np.ndarray, track, expand: float = 1.0) -> Crop:
+    """The tracker's search crop: centred on ``box`` at :func:`crop_scale`, its side ``expand`` times wider."""
+    return make_crop(box[:2] + box[2:] / 2, track.crop_size / crop_scale(box, track) * expand, track.crop_size)
 
 
 def cut(image: Optional[np.ndarray], crop: Crop, channels: int) -> torch.Tensor:

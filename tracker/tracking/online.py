@@ -1,0 +1,122 @@
+"""The classifier learnt online: fc layers fine-tuned on the first frame, a sample memory, and the update schedule.
+
+Samples of confident frames feed short-term (after a failure) and long-term (every N frames) updates,
+spread over frames so no frame blows the realtime budget (MDNet's scheme).
+"""
+from __future__ import annotations
+
+import collections
+import copy
+from typing import Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..config import TrackConfig
+from ..geometry import iou
+from ..model.classifier import BinaryClassifier
+
+
+class OnlineClassifier:
+    """Scores candidate features as target or background and keeps learning the target while tracking."""
+
+    def __init__(self, classifier: BinaryClassifier, track: TrackConfig, device: torch.device) -> None:
+        self.clf = classifier
+        self.t = track
+        self.device = device
+        self.initial = copy.deepcopy(classifier.state_dict())  # what every sequence starts from
+        self.optimizer: Optional[torch.optim.Optimizer] = None
+        self.pos_memory: collections.deque = collections.deque(maxlen=track.long_frames)
+        self.neg_memory: collections.deque = collections.deque(maxlen=track.short_frames)
+        self.update_pos: Optional[torch.Tensor] = None  # the training set of the update in progress
+        self.update_neg: Optional[torch.Tensor] = None
+        self.pending = 0  # update steps still to run
+
+    def reset(self) -> None:
+        """Forget the last target: offline weights back, a fresh fc6 (draws from torch's RNG), empty memory."""
+        self.clf.load_state_dict(self.initial)
+        self.clf.reset_online_head()
+        self.optimizer = torch.optim.Adam(self.clf.online_parameters(fc4=self.t.online_fc4), lr=self.t.init_lr)
+        self.pos_memory.clear()
+        self.neg_memory.clear()
+        self.update_pos = self.update_neg = None
+        self.pending = 0
+
+    # --- scoring ------------------------------------------------------------------------------
+    def samples(self, x: torch.Tensor) -> torch.Tensor:
+        """Candidate features -> what online training consumes and memory keeps: x itself, or its fc4
+        activations when fc4 stays as trained offline (10x cheaper updates and memory)."""
+        if self.t.online_fc4:
+            return x
+        with torch.no_grad():
+            return self.clf.fc4(x)  # (N, fc_dim); eval mode: no dropout
+
+    def _logits(self, samples: torch.Tensor) -> torch.Tensor:
+        if self.t.online_fc4:
+            return self.clf(samples)
+        return self.clf.head(self.clf.fc4[-1](samples))  # fc4[-1] is fc4's dropout: active only in train mode
+
+    def sample_scores(self, samples: torch.Tensor) -> torch.Tensor:
+        """Foreground minus background logit of :meth:`samples` output (N, ...) -> (N,)."""
+        with torch.no_grad():
+            logits = self._logits(samples)
+        return logits[:, 1] - logits[:, 0]
+
+    def scores(self, x: torch.Tensor) -> torch.Tensor:
+        """Foreground minus background logit of candidate features (N, feature_dim) -> (N,)."""
+        return self.sample_scores(self.samples(x))
+
+    # --- learning -----------------------------------------------------------------------------
+    def train(self, pos: torch.Tensor, neg: torch.Tensor, steps: int) -> None:
+        """``steps`` SGD steps with hard-negative mining (MDNet): batches of pos and hardest neg samples."""
+        for _ in range(steps):
+            p = pos[torch.randint(len(pos), (min(self.t.batch_pos, len(pos)),))]
+            pool = neg[torch.randint(len(neg), (min(self.t.hard_neg_pool, len(neg)),))]
+            self.clf.eval()
+            hard = pool[self.sample_scores(pool).topk(min(self.t.batch_neg, len(pool))).indices]
+            self.clf.train()
+            logits = self._logits(torch.cat([p, hard]))
+            labels = torch.cat([torch.ones(len(p)), torch.zeros(len(hard))]).long().to(self.device)
+            loss = F.cross_entropy(logits, labels)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+        self.clf.eval()
+
+    def learn_first_frame(self, train_pos: torch.Tensor, train_neg: torch.Tensor,
+                          pos: torch.Tensor, neg: torch.Tensor) -> None:
+        """Train on the first frame's samples, then keep the fused ones (``pos``, ``neg``) as the first memory."""
+        self.train(train_pos, train_neg, self.t.init_iters)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.t.update_lr
+        self.pos_memory.append(pos[: self.t.frame_pos * 4])
+        self.neg_memory.append(neg[: self.t.frame_neg * 4])
+
+    def collect(self, samples: torch.Tensor, boxes: np.ndarray, target: np.ndarray, rng: np.random.Generator) -> None:
+        """Keep a confident frame's candidates as training samples: IoU >= 0.7 positive, <= 0.3 negative."""
+        overlap = iou(boxes, target[None])
+        pos = np.flatnonzero(overlap >= 0.7)[: self.t.frame_pos]
+        neg = np.flatnonzero(overlap <= 0.3)
+        neg = neg[rng.permutation(len(neg))[: self.t.frame_neg]]
+        if len(pos):
+            self.pos_memory.append(samples[torch.from_numpy(pos)])
+        if len(neg):
+            self.neg_memory.append(samples[torch.from_numpy(neg)])
+
+    def update(self, success: bool, frame: int, failures: int) -> None:
+        """Start short-term updates on failure, long-term ones every ``long_interval`` frames; run a budget of steps."""
+        # During a failure streak re-train every few frames, not every frame (realtime budget).
+        short = not success and (failures == 1 or failures % 5 == 0)
+        if self.pending == 0 and (short or frame % self.t.long_interval == 0):
+            # Gather the training set once per update, not on every frame it spans.
+            frames = self.t.short_frames if short else self.t.long_frames
+            self.update_pos = torch.cat(list(self.pos_memory)[-frames:])
+            self.update_neg = torch.cat(list(self.neg_memory))
+            self.pending = self.t.update_iters
+        if self.pending == 0:
+            return
+        steps = min(self.pending, self.t.steps_per_frame)
+        with torch.enable_grad():
+            self.train(self.update_pos, self.update_neg, steps)
+        self.pending -= steps

@@ -1,0 +1,62 @@
+"""One frame's search region: the crop around the last box, its backbone features, and candidate embeddings."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ..api import Images
+from ..config import TrackConfig
+from ..model.network import CMINet
+from .crop import Crop, cut, search_crop
+
+# Weight of the pooled (RGB, thermal) features in each view of a candidate.
+VIEWS = {"rgbt": (1.0, 1.0), "rgb": (1.0, 0.0), "tir": (0.0, 1.0)}
+
+
+class SearchRegion:
+    """Backbone features of one search crop; turns image-pixel boxes into CMI-fused candidate features."""
+
+    def __init__(self, net: CMINet, crop: Crop, feats: tuple[torch.Tensor, torch.Tensor], device: torch.device) -> None:
+        self.net = net
+        self.crop = crop
+        self.feats = feats
+        self.device = device
+
+    @classmethod
+    def extract(cls, net: CMINet, images: Images, box: np.ndarray, track: TrackConfig, device: torch.device,
+                expand: float = 1.0) -> "SearchRegion":
+        """Crop around ``box`` (``expand`` times the usual side) and run the backbone on both modalities."""
+        crop = search_crop(box, track, expand)
+        rgb = cut(images.get("color"), crop, 3).to(device)
+        tir = cut(images.get("ir"), crop, 1).to(device)
+        with torch.no_grad():
+            f_r, f_t = net.extract(rgb, tir)
+        # A missing modality contributes zero features, as in the single-modality training views.
+        if images.get("color") is None:
+            f_r = torch.zeros_like(f_r)
+        if images.get("ir") is None:
+            f_t = torch.zeros_like(f_t)
+        return cls(net, crop, (f_r, f_t), device)
+
+    def area(self) -> tuple[float, float, float, float]:
+        """The crop in image xywh (where far negatives and re-detection candidates are drawn)."""
+        return self.crop.area()
+
+    def embed(self, boxes: np.ndarray) -> torch.Tensor:
+        """(N, 4) image xywh boxes -> (N, feature_dim) fused features."""
+        with torch.no_grad():
+            return self.net.candidate_features(self.feats, self.crop.boxes_to_crop(boxes).to(self.device))
+
+    def embed_views(self, boxes: np.ndarray, views: Sequence[str] = ("rgb", "tir")) -> tuple[torch.Tensor, ...]:
+        """Candidate features of ``boxes`` per view: ``rgbt`` both modalities, ``rgb``/``tir`` the other one zeroed.
+
+        RoIAlign is linear, so zeroing a pooled modality equals pooling a zeroed map: one pooling and one
+        CMI pass serve every view.
+        """
+        with torch.no_grad():
+            p_r, p_t = self.net.pool(self.feats, self.crop.boxes_to_crop(boxes).to(self.device))  # (N, C, P, P) each
+            fused = self.net.cmi(torch.cat([p_r * VIEWS[v][0] for v in views]),
+                                 torch.cat([p_t * VIEWS[v][1] for v in views]))
+        return fused.flatten(1).split(len(boxes))  # len(views) x (N, feature_dim)
