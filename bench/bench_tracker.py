@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from tracker.config import Config
-from tracker.data.synthetic import generate_sequence, load_sequence
-from tracker.frames import FrameLoader
+from tracker.data.datasets import read_sequence
+from tracker.data.synthetic import generate_sequence
 from tracker.geometry import iou
+from tracker.runner import SequenceRunner
 from tracker.tracking import CMITracker
 from tracker.tracking.search import SearchRegion
 
@@ -45,27 +46,22 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         seq = generate_sequence(Path(tmp) / "bench", args.frames, seed=5, kinds=("night", "occlusion", "camera_motion"))
-        color, ir, gt, _ = load_sequence(seq)
+        seq = read_sequence("vot", seq)
         tracker = CMITracker(Config.load(None, args.overrides))
-        loader = FrameLoader()
-        start = time.perf_counter()
-        tracker.initialize(loader.load({"color": color[0], "ir": ir[0]}), gt[0])
-        init_ms = (time.perf_counter() - start) * 1000
+        runner = SequenceRunner(tracker)
+        runner.initialize(seq.paths(0), seq.boxes[0])
+        init_ms = runner.track_seconds * 1000  # reading the first frame and initialize
         totals: dict[str, float] = collections.defaultdict(float)
         # Stages: crop + backbone, candidate pooling + CMI, single-modality views, verification scores, online update.
         instrument(tracker, ["search"], totals)
         instrument(SearchRegion, ["embed", "embed_views"], totals)
         instrument(tracker.classifier, ["scores", "update"], totals)
         load_t, track_t, overlaps = [], [], []
-        for i in range(1, len(gt)):
-            start = time.perf_counter()
-            images = loader.load({"color": color[i], "ir": ir[i]})
-            mid = time.perf_counter()
-            box, _ = tracker.track(images)
-            end = time.perf_counter()
-            load_t.append((mid - start) * 1000)
-            track_t.append((end - mid) * 1000)
-            overlaps.append(iou(box, gt[i]))
+        for i in range(1, len(seq)):
+            box, _ = runner.track(seq.paths(i))
+            load_t.append(runner.load_seconds * 1000)
+            track_t.append(runner.track_seconds * 1000)
+            overlaps.append(iou(box, seq.boxes[i]))
     n = len(track_t)
     total = np.array(load_t) + np.array(track_t)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -25,35 +25,31 @@ FAIL_THRESHOLD, GRACE, EAO_LOW, EAO_HIGH = 0.1, 10, 115, 755  # vot2019/rgbtir m
 
 def runs(ws: Path) -> list[tuple[str, int, int]]:
     """(sequence, anchor frame, direction) for every anchor of the workspace."""
+    from tracker.data.datasets import read_anchors, sequence_names
+
     out = []
-    for name in (ws / "list.txt").read_text().split():
-        values = np.loadtxt(ws / name / "anchor.value", ndmin=1)
+    for name in sequence_names(ws):
+        values = read_anchors(ws / name)
         out += [(name, int(i), 1 if values[i] > 0 else -1) for i in np.flatnonzero(values)]
     return out
 
 
 def _track(job) -> tuple[str, int, list[float], list[float]]:
     from tracker.config import Config
-    from tracker.data.synthetic import load_sequence
+    from tracker.data.datasets import read_sequence
     from tracker.factory import build_tracker
-    from tracker.frames import FrameLoader
     from tracker.geometry import iou
+    from tracker.runner import run_sequence
 
     ws, tracker_name, overrides, (name, start, direction) = job
     global _TRACKER
     if _TRACKER is None:
         _TRACKER = build_tracker(tracker_name, Config.load(None, ["threads=1", *overrides]))
-    color, ir, gt, _ = load_sequence(ws / name)
-    frames = range(start, len(gt)) if direction > 0 else range(start, -1, -1)
-    loader = FrameLoader()
-    overlaps, ms = [1.0], []
-    _TRACKER.initialize(loader.load({"color": color[start], "ir": ir[start]}), gt[start])
-    for i in list(frames)[1:]:
-        t0 = time.perf_counter()
-        box, _ = _TRACKER.track(loader.load({"color": color[i], "ir": ir[i]}))
-        ms.append((time.perf_counter() - t0) * 1000)
-        overlaps.append(float(iou(box, gt[i])))
-    return name, start, overlaps, ms
+    seq = read_sequence("vot", ws / name)
+    frames = range(start, len(seq)) if direction > 0 else range(start, -1, -1)
+    run = run_sequence(_TRACKER, [seq.paths(i) for i in frames], seq.boxes[start])
+    overlaps = [1.0] + iou(run.boxes[1:], seq.boxes[list(frames)[1:]]).tolist()
+    return name, start, overlaps, run.track_ms[1:].tolist()
 
 
 _TRACKER = None

@@ -173,16 +173,16 @@ def test_vot_polygons_become_bounding_boxes_like_the_toolkit(tmp_path):
 
 
 def test_vot_reads_the_synthetic_generator(tmp_path):
-    from tracker.data.synthetic import generate_dataset, load_sequence
+    from tracker.data.synthetic import KINDS, generate_dataset
 
     names = generate_dataset(tmp_path, sequences=2, frames=3, seed=1, size=(64, 48))
     seqs = read_dataset("vot", tmp_path)
     assert [s.name for s in seqs] == names
     for seq in seqs:
-        color, ir, gt, tags = load_sequence(tmp_path / seq.name)
-        assert [str(p) for p in seq.color] == color and [str(p) for p in seq.ir] == ir
-        np.testing.assert_allclose(seq.boxes, gt)
-        assert seq.tags.keys() == tags.keys()
+        assert [p.name for p in seq.color] == [p.name for p in seq.ir] == [f"{i:08d}.jpg" for i in (1, 2, 3)]
+        np.testing.assert_allclose(seq.boxes, np.loadtxt(tmp_path / seq.name / "groundtruth.txt", delimiter=","))
+        assert seq.tags.keys() == {p.stem for p in (tmp_path / seq.name).glob("*.tag")}
+        assert seq.paths(2) == {"color": str(seq.color[2]), "ir": str(seq.ir[2])}
 
 
 # --- frames, specs, errors -----------------------------------------------------------------------

@@ -10,11 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tracker.data.synthetic import generate_sequence, load_sequence
+from tracker.data.datasets import read_sequence
+from tracker.data.synthetic import generate_sequence
 from tracker.metrics import evaluate, read_results
 
 REPO = Path(__file__).resolve().parents[1]
 FRAMES = 30
+
+
+def load_sequence(seq_dir):
+    """(color paths, ir paths, ground truth, tags) of a generated sequence, through the package's VOT reader."""
+    seq = read_sequence("vot", seq_dir)
+    return [str(p) for p in seq.color], [str(p) for p in seq.ir], seq.boxes, seq.tags
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,14 @@ import cv2
 import numpy as np
 import pytest
 
-from tracker.data.synthetic import KINDS, MIXES, OPT_IN_KINDS, generate_dataset, generate_sequence, load_sequence, main
+from tracker.data.datasets import read_sequence
+from tracker.data.synthetic import KINDS, MIXES, OPT_IN_KINDS, generate_dataset, generate_sequence, main
+
+
+def load_sequence(seq_dir):
+    """(color paths, ir paths, ground truth, tags) of a generated sequence, through the package's VOT reader."""
+    seq = read_sequence("vot", seq_dir)
+    return [str(p) for p in seq.color], [str(p) for p in seq.ir], seq.boxes, seq.tags
 
 
 @pytest.fixture(scope="module")

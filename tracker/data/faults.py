@@ -15,6 +15,7 @@ from typing import Callable, Optional, Sequence
 import cv2
 import numpy as np
 
+from .datasets import read_regions
 from .synthetic import generate_sequence
 
 SIZE = (320, 240)
@@ -27,7 +28,7 @@ def _frame(seq: Path, channel: str, index: int, ext: str = "jpg") -> Path:
 
 
 def _gt(seq: Path) -> np.ndarray:
-    return np.loadtxt(seq / "groundtruth.txt", delimiter=",", ndmin=2)
+    return read_regions(seq / "groundtruth.txt")
 
 
 def _write_gt(seq: Path, rows: Sequence[Sequence[float]]) -> None:

@@ -367,17 +367,6 @@ def generate_dataset(root: Path, sequences: int, frames: int, seed: int,
     return names
 
 
-def load_sequence(seq_dir: Path) -> tuple[list[str], list[str], np.ndarray, dict[str, np.ndarray]]:
-    """(color paths, ir paths, ground truth (N, 4) xywh, per-frame tags) of a generated sequence."""
-    seq_dir = Path(seq_dir)
-    gt = np.loadtxt(seq_dir / "groundtruth.txt", delimiter=",", ndmin=2)
-    n = len(gt)
-    color = [str(seq_dir / "color" / f"{i + 1:08d}.jpg") for i in range(n)]
-    ir = [str(seq_dir / "ir" / f"{i + 1:08d}.jpg") for i in range(n)]
-    tags = {p.stem: np.loadtxt(p, ndmin=1).astype(bool) for p in sorted(seq_dir.glob("*.tag"))}
-    return color, ir, gt, tags
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tracker.data.synthetic", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)

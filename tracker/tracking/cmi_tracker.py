@@ -15,12 +15,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..api import Images
+from ..api import Images, present_channels
 from ..config import Config
 from ..geometry import clip_box, iou, sanitize_init_box
 from ..model.checkpoint import BACKBONE_PREFIXES, DOMAIN_PREFIX, load_checkpoint, resolve_weights
 from ..model.network import CMINet
-from ..reporting import ReportOnce
 from . import sampling
 from .online import OnlineClassifier
 from .refine import BoxRefiner
@@ -71,7 +70,6 @@ class SequenceState:
     init_size: np.ndarray  # first frame's (w, h): the size bound's reference
     image_size: tuple[int, int]  # (width, height)
     rng: np.random.Generator  # every candidate and sample draw of the sequence
-    reports: ReportOnce
     frame: int = 0
     failures: int = 0  # consecutive frames without a confident candidate
 
@@ -117,19 +115,16 @@ class CMITracker:
 
     def search(self, images: Images, box: np.ndarray, expand: float = 1.0) -> SearchRegion:
         """The search region around ``box`` with its backbone features."""
-        for channel in ("color", "ir"):
-            if images.get(channel) is None:
-                self.state.reports.warning(f"missing-{channel}",
-                                           f"channel {channel!r} missing; tracking on the other one")
         return SearchRegion.extract(self.net, images, box, self.t, self.device, expand)
 
     def initialize(self, images: Images, box) -> None:
-        ref = images.get("ir") if images.get("ir") is not None else images.get("color")
-        if ref is None:
+        present = present_channels(images)
+        if not present:
             raise ValueError("no readable channel in the initialization frame")
+        ref = images[present[-1]]  # thermal if present: the ground truth follows its grid
         size = (ref.shape[1], ref.shape[0])
         box = sanitize_init_box(box, *size)
-        s = self.state = SequenceState(box, box[2:].copy(), size, np.random.default_rng(self.t.seed), ReportOnce(log))
+        s = self.state = SequenceState(box, box[2:].copy(), size, np.random.default_rng(self.t.seed))
         t = self.t
         torch.manual_seed(t.seed)
         self.classifier.reset()
@@ -139,7 +134,7 @@ class CMITracker:
         pos = self.classifier.samples(region.embed(pos_boxes))
         neg = self.classifier.samples(region.embed(neg_boxes))
         train_pos, train_neg = pos, neg
-        both = all(images.get(c) is not None for c in ("color", "ir"))
+        both = len(present) == 2
         if t.modality_dropout and both:
             # Also learn each modality alone, so a channel that goes missing later is survivable.
             k_pos, k_neg = len(pos_boxes) // 2, len(neg_boxes) // 2
@@ -163,8 +158,7 @@ class CMITracker:
         top, score = top_candidates(cands, self.classifier.sample_scores(samples[: len(cands)]), t.top_k)
         success = score > 0
         if success:
-            present = [c for c in ("color", "ir") if images.get(c) is not None]
-            refined = self.refiner.refine(region, cands[top], present, self.classifier.scores)
+            refined = self.refiner.refine(region, cands[top], present_channels(images), self.classifier.scores)
             new_box = clip_box(self.refiner.damp_size(refined, s.box, s.init_size), *s.image_size, min_size=t.min_box)
             if s.failures:
                 log.info("frame %d: target found again after %d frames", s.frame, s.failures)

@@ -39,7 +39,7 @@ class BoxRefiner:
         """
         mean = top_boxes.mean(axis=0)
         # A regressor fit on fused features misreads a frame with a channel missing: use the present one's.
-        usable = set(self.regressors) if len(present) == 2 else {"rgb" if list(present) == ["color"] else "tir"}
+        usable = set(self.regressors) if len(present) == 2 else {"rgb" if tuple(present) == ("color",) else "tir"}
         views = [view for view in self.regressors if view in usable]
         if not views:
             return mean

@@ -6,7 +6,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..api import Images
+from ..api import Images, present_channels
 from ..config import TrackConfig
 from ..model.network import CMINet
 from .crop import Crop, cut, search_crop
@@ -27,16 +27,19 @@ class SearchRegion:
     @classmethod
     def extract(cls, net: CMINet, images: Images, box: np.ndarray, track: TrackConfig, device: torch.device,
                 expand: float = 1.0) -> "SearchRegion":
-        """Crop around ``box`` (``expand`` times the usual side) and run the backbone on both modalities."""
+        """Crop around ``box`` (``expand`` times the usual side) and run the backbone on both modalities.
+
+        A missing channel is cut as the neutral fill and contributes zero features, as in the single-modality
+        training views."""
+        present = present_channels(images)
         crop = search_crop(box, track, expand)
         rgb = cut(images.get("color"), crop, 3).to(device)
         tir = cut(images.get("ir"), crop, 1).to(device)
         with torch.no_grad():
             f_r, f_t = net.extract(rgb, tir)
-        # A missing modality contributes zero features, as in the single-modality training views.
-        if images.get("color") is None:
+        if "color" not in present:
             f_r = torch.zeros_like(f_r)
-        if images.get("ir") is None:
+        if "ir" not in present:
             f_t = torch.zeros_like(f_t)
         return cls(net, crop, (f_r, f_t), device)
 
