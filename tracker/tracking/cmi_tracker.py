@@ -22,7 +22,7 @@ from ..api import Images
 from ..config import Config
 from ..geometry import clip_box, iou, sanitize_init_box
 from ..model.bbreg import BoxRegressor
-from ..model.checkpoint import load_checkpoint, resolve_weights
+from ..model.checkpoint import configure, load_checkpoint, resolve_weights
 from ..model.network import CMINet
 from . import sampling
 from .crop import cut, make_crop
@@ -42,6 +42,7 @@ class CMITracker:
     name = "CMI"
 
     def __init__(self, cfg: Config) -> None:
+        cfg = configure(cfg)  # the network is built as its weights file was trained
         self.cfg = cfg
         self.t = cfg.track
         self.device = pick_device(cfg.device)
