@@ -110,31 +110,59 @@ def read_eao_curves(path: Path) -> dict[str, list[float]]:
     return curves
 
 
+def run_boxes(workspace: Path, tracker: str, sequence: str,
+              experiment: str = "baseline") -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Anchor frame -> (frame indices, (N, 4) xywh boxes, confidences) of each multistart run of ``tracker`` on
+    ``sequence``, in the order the run played them, anchor frame first; NaN where the run stored no box or
+    confidence (the anchor frame holds the toolkit's initialization code, not a box).
+
+    A negative ``anchor.value`` marks a run played backward to the first frame, as the toolkit does.
+    """
+    from vot.region import Rectangle, Special
+    from vot.tracker.results import Results, Trajectory
+    from vot.workspace.storage import LocalStorage
+
+    seq = workspace / "sequences" / sequence
+    anchors = np.loadtxt(seq / "anchor.value", ndmin=1)
+    folder = workspace / "results" / tracker / experiment / sequence
+    results = Results(LocalStorage(str(folder)))
+    runs = {}
+    for path in folder.glob(f"{sequence}_*.*"):
+        if path.suffix not in (".bin", ".txt"):
+            continue
+        start = int(path.stem.rsplit("_", 1)[1])
+        trajectory = Trajectory.read(results, path.stem)  # the toolkit's reader: .bin or .txt, with *.value files
+        step = -1 if anchors[start] < 0 else 1
+        regions = trajectory.regions()
+        frames = np.arange(start, start + step * len(regions), step)
+        boxes = np.full((len(regions), 4), np.nan)
+        for i, region in enumerate(regions):
+            if isinstance(region, Rectangle):
+                boxes[i] = region.x, region.y, region.width, region.height
+            elif not isinstance(region, Special) and not region.is_empty():
+                left, top, right, bottom = region.bounds()  # polygon or mask: its bounding box
+                boxes[i] = left, top, right - left, bottom - top
+        confidence = np.full(len(regions), np.nan)
+        for i in range(len(regions)):
+            value = trajectory.properties(i).get("confidence")
+            if isinstance(value, (int, float)):
+                confidence[i] = value
+        runs[start] = (frames, boxes, confidence)
+    return runs
+
+
 def run_overlaps(workspace: Path, tracker: str, sequence: str,
                  experiment: str = "baseline") -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """Anchor frame -> (frame indices, IoU per frame) of each multistart run of ``tracker`` on ``sequence``,
     read from the toolkit's result files; the anchor frame itself (the init box) is left out.
-
-    A negative ``anchor.value`` marks a run played backward to the first frame, as the toolkit does.
     """
-    from vot.region import Rectangle
-    from vot.region.io import read_trajectory_binary
-
     from .geometry import iou
 
-    seq = workspace / "sequences" / sequence
-    gt = np.loadtxt(seq / "groundtruth.txt", delimiter=",", ndmin=2)
-    anchors = np.loadtxt(seq / "anchor.value", ndmin=1)
+    gt = np.loadtxt(workspace / "sequences" / sequence / "groundtruth.txt", delimiter=",", ndmin=2)
     runs = {}
-    for path in (workspace / "results" / tracker / experiment / sequence).glob(f"{sequence}_*.bin"):
-        start = int(path.stem.rsplit("_", 1)[1])
-        with open(path, "rb") as fp:
-            trajectory = read_trajectory_binary(fp)
-        step = -1 if anchors[start] < 0 else 1
-        frames = np.arange(start, start + step * len(trajectory), step)[1:]
-        boxes = np.array([[r.x, r.y, r.width, r.height] if isinstance(r, Rectangle) else [0, 0, 0, 0]
-                          for r in trajectory[1:]], float).reshape(-1, 4)
-        runs[start] = (frames, iou(boxes, gt[frames]) if len(frames) else np.zeros(0))
+    for start, (frames, boxes, _) in run_boxes(workspace, tracker, sequence, experiment).items():
+        # A frame without a box (a special code) scores 0, as in the toolkit.
+        runs[start] = (frames[1:], iou(np.nan_to_num(boxes[1:]), gt[frames[1:]]) if len(frames) > 1 else np.zeros(0))
     return runs
 
 
