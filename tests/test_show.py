@@ -96,7 +96,7 @@ def test_video_and_sheet(one_pass, tmp_path, capsys):
     assert main(one_pass_args(root, video)) == 0
     assert main(one_pass_args(root, sheet, "--tiles", "4", "--width", "700")) == 0
     printed = capsys.readouterr().out
-    assert str(video) in printed and str(sheet) in printed and "B mean IoU" in printed and "failed at frame 4" in printed
+    assert str(video) in printed and str(sheet) in printed and "B mean IoU" in printed and "lost at frame 4" in printed
 
     run = load_one_pass_run(root / "res", "vot", root / "data", ["A", "B"], "s")
     renderer = FrameRenderer(run, 1280)

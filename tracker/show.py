@@ -57,6 +57,9 @@ class Run:
     tracks: list[Track]
     title: str              # e.g. "seq, run from anchor 500 (backward)"
     confidence_note: str = ""
+    # Toolkit runs stop counting at a failure ("FAILED", box drawn thin after it); one-pass runs are scored to
+    # the end, so the same rule only says where the target was lost.
+    failure_label: str = "FAILED"
 
 
 # --- reading runs ---------------------------------------------------------------------------------
@@ -181,7 +184,7 @@ def load_one_pass_run(results: Path, dataset: str, root: Path, trackers: Seq[str
             raise ShowError(f"{path} has {len(boxes)} boxes for {len(seq)} frames (an unfinished run?)")
         tracks.append(_track(name, seq, frames, boxes[:len(seq)], np.full(len(seq), np.nan), size))
     return Run(seq, frames, tracks, f"{sequence}, one pass from frame 0",
-               confidence_note="no confidence: one-pass result files hold boxes only")
+               confidence_note="no confidence: one-pass result files hold boxes only", failure_label="lost")
 
 
 def _read_sequence(kind: str, seq_dir: Path, parent: Path) -> Sequence:
@@ -237,7 +240,7 @@ class FrameRenderer:
             text = f"{t.name}  IoU {overlap:.2f}" if np.isfinite(overlap) else f"{t.name}  IoU -"
             text += f"  conf {conf:.2f}" if np.isfinite(conf) else ""
             if t.failure is not None and position >= t.failure:
-                text += f"  FAILED @{int(self.run.frames[t.failure])}"
+                text += f"  {self.run.failure_label} @{int(self.run.frames[t.failure])}"
             out.append((text, render.tracker_color(k)))
         return out
 
@@ -252,7 +255,8 @@ class FrameRenderer:
         canvas = render.compose(lay, color, ir, title, self.entries(position))
         for k, t in enumerate(run.tracks):
             # After a failure the toolkit no longer scores the run: the box is drawn thin.
-            thick = 1 if t.failure is not None and position >= t.failure else render.BOX_THICKNESS
+            failed = t.failure is not None and position >= t.failure and run.failure_label == "FAILED"
+            thick = 1 if failed else render.BOX_THICKNESS
             for panel in (lay.color, lay.ir):
                 render.draw_box(canvas, panel, t.boxes[position], render.tracker_color(k), thick)
         # Ground truth last and 1 px wide: it stays visible on a tracker box that matches it.
@@ -373,7 +377,7 @@ def main(argv: Optional[Seq[str]] = None) -> int:
         print(f"python -m tracker.show: {err}", file=sys.stderr)
         return 2
     fails = "; ".join(f"{t.name} mean IoU {np.nanmean(t.overlaps[1:]) if len(t.overlaps) > 1 else 1.0:.3f}"
-                      + (f", failed at frame {int(run.frames[t.failure])}" if t.failure is not None else "")
+                      + (f", {run.failure_label} at frame {int(run.frames[t.failure])}" if t.failure is not None else "")
                       for t in run.tracks)
     print(f"{args.out} ({what}): {run.title}; {fails}")
     return 0
