@@ -22,7 +22,7 @@ TEXT_COLOR = (235, 235, 235)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 FONT_SCALE = 0.45
 ROW_HEIGHT = 18       # px per header text row
-SLOT_WIDTH = 230      # px per tracker entry in the header ("CMI-relation  IoU 0.85  conf 14.2")
+SLOT_WIDTH = 230      # px per tracker entry in the header unless the caller measures its own
 GAP = 8               # px between the colour and the thermal panel
 BOX_THICKNESS = 2
 STRIP_HEIGHT = 200    # px of the IoU/confidence strip plot
@@ -65,16 +65,22 @@ class Layout:
     header: int
     color: Panel
     ir: Panel
+    slot: int = SLOT_WIDTH  # px per tracker entry of the header
 
 
-def header_rows(width: int, entries: int) -> int:
+def text_width(text: str) -> int:
+    """Pixels ``text`` takes in the header font."""
+    return cv2.getTextSize(text, FONT, FONT_SCALE, 1)[0][0]
+
+
+def header_rows(width: int, entries: int, slot: int = SLOT_WIDTH) -> int:
     """Text rows of the header: one for the frame line, then ``entries`` tracker slots per available width."""
-    per_row = max(1, width // SLOT_WIDTH)
+    per_row = max(1, width // slot)
     return 1 + math.ceil(entries / per_row)
 
 
 def layout(color_size: tuple[int, int], ir_size: tuple[int, int], max_width: int, entries: int,
-           box_size: Optional[tuple[int, int]] = None) -> Layout:
+           box_size: Optional[tuple[int, int]] = None, slot: int = SLOT_WIDTH) -> Layout:
     """Panels of ``color_size`` and ``ir_size`` (w, h) side by side, scaled down together to fit ``max_width``.
 
     Each modality keeps its own resolution relative to the other (no resampling onto a common grid);
@@ -89,12 +95,12 @@ def layout(color_size: tuple[int, int], ir_size: tuple[int, int], max_width: int
     dcw, dch, diw, dih = (max(1, round(v * s)) for v in (cw, ch, iw, ih))
     width = dcw + GAP + diw
     width += width % 2
-    header = ROW_HEIGHT * header_rows(width, entries) + 4
+    header = ROW_HEIGHT * header_rows(width, entries, slot) + 4
     height = header + max(dch, dih)
     height += height % 2
     color = Panel(0, header, dcw, dch, dcw / bw, dch / bh)
     ir = Panel(dcw + GAP, header, diw, dih, diw / bw, dih / bh)
-    return Layout(width, height, header, color, ir)
+    return Layout(width, height, header, color, ir, slot)
 
 
 def fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -139,10 +145,10 @@ def compose(lay: Layout, color: np.ndarray, ir: np.ndarray, title: Sequence[tupl
     x = 4
     for text, col in title:
         x = put_text(canvas, text, x, ROW_HEIGHT - 4, col)
-    per_row = max(1, lay.width // SLOT_WIDTH)
+    per_row = max(1, lay.width // lay.slot)
     for k, (text, col) in enumerate(entries):
         row, slot = divmod(k, per_row)
-        put_text(canvas, text, 4 + slot * SLOT_WIDTH, ROW_HEIGHT * (row + 2) - 4, col)
+        put_text(canvas, text, 4 + slot * lay.slot, ROW_HEIGHT * (row + 2) - 4, col)
     return canvas
 
 
@@ -152,7 +158,8 @@ def strip_plot(frames: np.ndarray, series: Sequence[dict], width: int, height: i
 
     ``frames`` are the sequence frame numbers in the order the run played them (a backward run plots with
     its axis reversed, so time still runs left to right); each of ``series`` has ``name``, ``color`` (BGR),
-    ``iou``, ``confidence`` (arrays over ``frames``) and ``failure`` (position in ``frames`` or None).
+    ``iou``, ``confidence`` (arrays over ``frames``), ``failure`` (position in ``frames`` or None) and optionally
+    ``skipped`` (bool array: frames the realtime mode skipped, drawn as a band under the IoU line).
     ``marks`` are frame numbers drawn as thin grey lines (the frames of a contact sheet). Returns the BGR
     image and, for each position of ``frames``, its x pixel (where a video draws its cursor).
     """
@@ -163,7 +170,7 @@ def strip_plot(frames: np.ndarray, series: Sequence[dict], width: int, height: i
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
     FigureCanvasAgg(fig)
     top, bottom = fig.subplots(2, 1, sharex=True)
-    fig.subplots_adjust(left=60 / width, right=1 - 12 / width, top=0.95, bottom=0.2, hspace=0.12)
+    fig.subplots_adjust(left=60 / width, right=1 - 12 / width, top=1 - 22 / height, bottom=0.2, hspace=0.12)
     has_confidence = False
     for s in series:
         color = mpl_color(s["color"])
@@ -172,6 +179,10 @@ def strip_plot(frames: np.ndarray, series: Sequence[dict], width: int, height: i
         if np.isfinite(conf).any():
             has_confidence = True
             bottom.plot(frames, conf, color=color, lw=1)
+        skipped = s.get("skipped")
+        if skipped is not None and np.any(skipped):
+            top.fill_between(frames, 0, 0.06, where=skipped, color=color, alpha=0.5, step="mid", lw=0,
+                             label=f"{s['name']} skipped (late)")
         if s.get("failure") is not None:
             for ax in (top, bottom):
                 ax.axvline(frames[s["failure"]], color=color, ls="--", lw=1)
@@ -194,7 +205,9 @@ def strip_plot(frames: np.ndarray, series: Sequence[dict], width: int, height: i
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
     if series:
-        top.legend(fontsize=7, loc="lower left", ncol=min(len(series), 6), framealpha=0.7)
+        # Above the plot, where it hides no curve.
+        top.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2 * len(series), frameon=False,
+                   borderaxespad=0.2, handlelength=1.5)
     fig.canvas.draw()
     rgba = np.asarray(fig.canvas.buffer_rgba())
     xs = top.transData.transform(np.c_[frames, np.zeros(len(frames))])[:, 0] if len(frames) else np.zeros(0)

@@ -46,6 +46,7 @@ class Track:
     confidence: np.ndarray  # (N,) NaN where none was stored
     overlaps: np.ndarray    # (N,) IoU with the ground truth; NaN where the frame has none
     failure: Optional[int]  # position in the run where the failure rule fires, or None
+    skipped: Optional[np.ndarray] = None  # (N,) frames the toolkit's realtime mode skipped (the tracker was late)
 
 
 @dataclass
@@ -143,11 +144,14 @@ def load_workspace_run(workspace: Path, trackers: Seq[str], sequence: str, ancho
     tracks = []
     frames = None
     for name in trackers:
-        frames, boxes, confidence = runs[name][anchor]
+        frames, boxes, confidence, seconds = runs[name][anchor]
         frames = frames[frames < len(seq)]
         boxes, confidence = boxes[:len(frames)].copy(), confidence[:len(frames)]
         boxes[0] = seq.boxes[anchor]  # the anchor frame holds the toolkit's init code: the tracker was given the GT
-        tracks.append(_track(name, seq, frames, boxes, confidence, size))
+        track = _track(name, seq, frames, boxes, confidence, size)
+        track.skipped = seconds[:len(frames)] == 0  # the realtime mode stores time 0 and repeats the last box
+        track.skipped[0] = False
+        tracks.append(track)
     direction = "backward" if len(frames) > 1 and frames[1] < frames[0] else "forward"
     return Run(seq, frames, tracks, f"{sequence}, run from anchor {anchor} ({direction})")
 
@@ -211,7 +215,11 @@ class FrameRenderer:
         first = int(run.frames[0])
         self.color_size = image_size(run.sequence.color[first])
         self.ir_size = image_size(run.sequence.ir[first])
-        self.layout = render.layout(self.color_size, self.ir_size, max_width, len(run.tracks))
+        # Every tracker's header entry gets the width of the longest one it can have.
+        last = int(run.frames.max())
+        slot = 16 + max(render.text_width(f"{t.name}  IoU 0.00  conf -00.00  {run.failure_label} @{last}"
+                                          + ("  skipped" if t.skipped is not None else "")) for t in run.tracks)
+        self.layout = render.layout(self.color_size, self.ir_size, max_width, len(run.tracks), slot=slot)
         # Visible-light ground truth where the dataset annotates it apart (GTOT, RGBT234): colour's own pixels.
         c = self.layout.color
         self.color_gt_panel = (render.Panel(c.x, c.y, c.width, c.height, c.width / self.color_size[0],
@@ -241,6 +249,8 @@ class FrameRenderer:
             text += f"  conf {conf:.2f}" if np.isfinite(conf) else ""
             if t.failure is not None and position >= t.failure:
                 text += f"  {self.run.failure_label} @{int(self.run.frames[t.failure])}"
+            if t.skipped is not None and t.skipped[position]:
+                text += "  skipped"
             out.append((text, render.tracker_color(k)))
         return out
 
@@ -268,7 +278,7 @@ class FrameRenderer:
 
     def strip(self, width: int, marks: Seq[int] = ()) -> tuple[np.ndarray, np.ndarray]:
         series = [dict(name=t.name, color=render.tracker_color(k), iou=t.overlaps, confidence=t.confidence,
-                       failure=t.failure) for k, t in enumerate(self.run.tracks)]
+                       failure=t.failure, skipped=t.skipped) for k, t in enumerate(self.run.tracks)]
         return render.strip_plot(self.run.frames, series, width, marks=marks,
                                  confidence_note=self.run.confidence_note)
 
@@ -378,6 +388,8 @@ def main(argv: Optional[Seq[str]] = None) -> int:
         return 2
     fails = "; ".join(f"{t.name} mean IoU {np.nanmean(t.overlaps[1:]) if len(t.overlaps) > 1 else 1.0:.3f}"
                       + (f", {run.failure_label} at frame {int(run.frames[t.failure])}" if t.failure is not None else "")
+                      + (f", {int(t.skipped.sum())} frames skipped by the realtime mode"
+                         if t.skipped is not None and t.skipped.any() else "")
                       for t in run.tracks)
     print(f"{args.out} ({what}): {run.title}; {fails}")
     return 0

@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -110,11 +110,17 @@ def read_eao_curves(path: Path) -> dict[str, list[float]]:
     return curves
 
 
-def run_boxes(workspace: Path, tracker: str, sequence: str,
-              experiment: str = "baseline") -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Anchor frame -> (frame indices, (N, 4) xywh boxes, confidences) of each multistart run of ``tracker`` on
-    ``sequence``, in the order the run played them, anchor frame first; NaN where the run stored no box or
-    confidence (the anchor frame holds the toolkit's initialization code, not a box).
+class RunBoxes(NamedTuple):
+    """One multistart run as stored, in the order it played, anchor frame first."""
+
+    frames: np.ndarray      # sequence frame indices
+    boxes: np.ndarray       # (N, 4) xywh; NaN where no box was stored (the anchor frame holds the init code)
+    confidence: np.ndarray  # NaN where none was stored
+    time: np.ndarray        # seconds per frame; 0 marks a frame the realtime mode skipped, NaN none stored
+
+
+def run_boxes(workspace: Path, tracker: str, sequence: str, experiment: str = "baseline") -> dict[int, RunBoxes]:
+    """Anchor frame -> :class:`RunBoxes` of each multistart run of ``tracker`` on ``sequence``.
 
     A negative ``anchor.value`` marks a run played backward to the first frame, as the toolkit does.
     """
@@ -142,12 +148,13 @@ def run_boxes(workspace: Path, tracker: str, sequence: str,
             elif not isinstance(region, Special) and not region.is_empty():
                 left, top, right, bottom = region.bounds()  # polygon or mask: its bounding box
                 boxes[i] = left, top, right - left, bottom - top
-        confidence = np.full(len(regions), np.nan)
+        values = {key: np.full(len(regions), np.nan) for key in ("confidence", "time")}
         for i in range(len(regions)):
-            value = trajectory.properties(i).get("confidence")
-            if isinstance(value, (int, float)):
-                confidence[i] = value
-        runs[start] = (frames, boxes, confidence)
+            for key, array in values.items():
+                value = trajectory.properties(i).get(key)
+                if isinstance(value, (int, float)):
+                    array[i] = value
+        runs[start] = RunBoxes(frames, boxes, values["confidence"], values["time"])
     return runs
 
 
@@ -160,7 +167,7 @@ def run_overlaps(workspace: Path, tracker: str, sequence: str,
 
     gt = np.loadtxt(workspace / "sequences" / sequence / "groundtruth.txt", delimiter=",", ndmin=2)
     runs = {}
-    for start, (frames, boxes, _) in run_boxes(workspace, tracker, sequence, experiment).items():
+    for start, (frames, boxes, _, _) in run_boxes(workspace, tracker, sequence, experiment).items():
         # A frame without a box (a special code) scores 0, as in the toolkit.
         runs[start] = (frames[1:], iou(np.nan_to_num(boxes[1:]), gt[frames[1:]]) if len(frames) > 1 else np.zeros(0))
     return runs
