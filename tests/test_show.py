@@ -227,3 +227,11 @@ def test_one_pass_missing_results_exit_2(one_pass, tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--results", str(root / "res"), "--tracker", "A", "--sequence", "s", "--out", "o.png"])
     assert exc.value.code == 2 and capsys.readouterr().err.count("\n") == 1
+
+
+def test_damaged_result_file_exit_2(workspace, tmp_path, capsys):
+    ws = workspace[0]
+    (ws / "results" / "A" / "baseline" / "s" / "s_00000000.bin").write_bytes(b"\x07garbage")
+    assert main(["--workspace", str(ws), "--tracker", "A", "--sequence", "s", "--out", str(tmp_path / "o.png")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read the results of A" in err and err.count("\n") == 1

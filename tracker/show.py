@@ -10,6 +10,7 @@ Frame numbers are 0-based, as in the toolkit's result file names.
 from __future__ import annotations
 
 import argparse
+import configparser
 import os
 import sys
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Optional, Sequence as Seq
 
 import cv2
 import numpy as np
+import yaml
 
 from . import render
 from .data.datasets import KINDS, Sequence, read_sequence
@@ -94,7 +96,7 @@ def failure_position(overlaps: np.ndarray, threshold: float = FAILURE_THRESHOLD,
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    """(width, height) of an image file, without decoding more than needed."""
+    """(width, height) of an image file; the first frame of a run fixes the output layout."""
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise ShowError(f"cannot read image {path}")
@@ -119,7 +121,7 @@ def load_workspace_run(workspace: Path, trackers: Seq[str], sequence: str, ancho
     seq = _read_sequence("vot", seq_dir, workspace / "sequences")
     try:
         known = set(registered_trackers(workspace))
-    except Exception as err:  # a registry the toolkit could not read either
+    except (OSError, ValueError, KeyError, TypeError, configparser.Error, yaml.YAMLError) as err:
         raise ShowError(f"cannot read the tracker registry of {workspace}: {err}") from None
     runs = {}
     for name in trackers:
@@ -127,7 +129,10 @@ def load_workspace_run(workspace: Path, trackers: Seq[str], sequence: str, ancho
         if name not in known and not folder.is_dir():
             raise ShowError(f"unknown tracker {name!r}: not in the registry of {workspace} "
                             f"({', '.join(sorted(known)) or 'empty'})")
-        found = run_boxes(workspace, name, sequence) if (folder / "baseline" / sequence).is_dir() else {}
+        try:
+            found = run_boxes(workspace, name, sequence) if (folder / "baseline" / sequence).is_dir() else {}
+        except Exception as err:  # the toolkit's readers raise their own types for a damaged result file
+            raise ShowError(f"cannot read the results of {name} on {sequence}: {err}") from None
         if not found:
             raise ShowError(f"no results yet for {name} on {sequence} in {folder / 'baseline' / sequence} "
                             f"(run `vot evaluate --workspace {workspace} {name}` first)")
