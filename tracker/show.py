@@ -60,9 +60,12 @@ class Run:
     tracks: list[Track]
     title: str              # e.g. "seq, run from anchor 500 (backward)"
     confidence_note: str = ""
-    # Toolkit runs stop counting at a failure ("FAILED", box drawn thin after it); one-pass runs are scored to
-    # the end, so the same rule only says where the target was lost.
-    failure_label: str = "FAILED"
+    one_pass: bool = False  # scored to the end (tracker.evaluate), not stopped at a failure (toolkit multistart)
+
+    @property
+    def failure_label(self) -> str:
+        """Toolkit runs stop counting at a failure; in a one-pass run the same rule only says the target was lost."""
+        return "lost" if self.one_pass else "FAILED"
 
 
 # --- reading runs ---------------------------------------------------------------------------------
@@ -193,7 +196,7 @@ def load_one_pass_run(results: Path, dataset: str, root: Path, trackers: Seq[str
             raise ShowError(f"{path} has {len(boxes)} boxes for {len(seq)} frames (an unfinished run?)")
         tracks.append(_track(name, seq, frames, boxes[:len(seq)], np.full(len(seq), np.nan), size))
     return Run(seq, frames, tracks, f"{sequence}, one pass from frame 0",
-               confidence_note="no confidence: one-pass result files hold boxes only", failure_label="lost")
+               confidence_note="no confidence: one-pass result files hold boxes only", one_pass=True)
 
 
 def _read_sequence(kind: str, seq_dir: Path, parent: Path) -> Sequence:
@@ -270,7 +273,7 @@ class FrameRenderer:
         canvas = render.compose(lay, color, ir, title, self.entries(position))
         for k, t in enumerate(run.tracks):
             # After a failure the toolkit no longer scores the run: the box is drawn thin.
-            failed = t.failure is not None and position >= t.failure and run.failure_label == "FAILED"
+            failed = t.failure is not None and position >= t.failure and not run.one_pass
             thick = 1 if failed else render.BOX_THICKNESS
             for panel in (lay.color, lay.ir):
                 render.draw_box(canvas, panel, t.boxes[position], render.tracker_color(k), thick)
@@ -372,6 +375,20 @@ def check_output(out: Path) -> str:
     return ext
 
 
+def summary(run: Run) -> str:
+    """Per tracker: mean IoU after the first frame, where it failed, how many frames the realtime mode skipped."""
+    parts = []
+    for t in run.tracks:
+        scored = t.overlaps[1:][np.isfinite(t.overlaps[1:])]
+        text = f"{t.name} mean IoU {scored.mean():.3f}" if len(scored) else f"{t.name} mean IoU -"
+        if t.failure is not None:
+            text += f", {run.failure_label} at frame {int(run.frames[t.failure])}"
+        if t.skipped is not None and t.skipped.any():
+            text += f", {int(t.skipped.sum())} frames skipped by the realtime mode"
+        parts.append(text)
+    return "; ".join(parts)
+
+
 def main(argv: Optional[Seq[str]] = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -391,12 +408,7 @@ def main(argv: Optional[Seq[str]] = None) -> int:
     except ShowError as err:
         print(f"python -m tracker.show: {err}", file=sys.stderr)
         return 2
-    fails = "; ".join(f"{t.name} mean IoU {np.nanmean(t.overlaps[1:]) if len(t.overlaps) > 1 else 1.0:.3f}"
-                      + (f", {run.failure_label} at frame {int(run.frames[t.failure])}" if t.failure is not None else "")
-                      + (f", {int(t.skipped.sum())} frames skipped by the realtime mode"
-                         if t.skipped is not None and t.skipped.any() else "")
-                      for t in run.tracks)
-    print(f"{args.out} ({what}): {run.title}; {fails}")
+    print(f"{args.out} ({what}): {run.title}; {summary(run)}")
     return 0
 
 
