@@ -70,7 +70,7 @@ SIZES = ((640, 480), (630, 460))  # colour = thermal output size, cycled; lowres
 LOWRES_SIZES = ((640, 480), (320, 256))  # (colour, thermal) of lowres_thermal sequences
 ANCHOR_SPACING = 50
 FPS = 20
-CROSSOVER_TEXTURE = 0.2  # share of the target's own thermal texture left in full crossover
+CROSSOVER_TEXTURE = 0.15  # share of the target's own thermal texture left in full crossover
 THERMAL_LAG = 0.25  # share of the previous thermal frame kept (microbolometer time constant)
 CANVAS = (1400, 1050)  # world mosaic, world pixels
 VIEW = 760.0  # world pixels across the thermal frame at zoom 1
@@ -85,7 +85,7 @@ PHOTOS = {
     "camera": ("skimage", "data/camera.png"), "coins": ("skimage", "data/coins.png"),
     "brick": ("skimage", "data/brick.png"), "grass": ("skimage", "data/grass.png"),
     "gravel": ("skimage", "data/gravel.png"), "moon": ("skimage", "data/moon.png"),
-    "page": ("skimage", "data/page.png"), "text": ("skimage", "data/text.png"),
+    "text": ("skimage", "data/text.png"),
     "hubble": ("skimage", "data/hubble_deep_field.jpg"), "retina": ("skimage", "data/retina.jpg"),
     "grace_hopper": ("matplotlib", "mpl-data/sample_data/grace_hopper.jpg"),
 }
@@ -103,8 +103,8 @@ OBJECTS = {
     "hopper": ("grace_hopper", (0.28, 0.08, 0.78, 0.58), 2.0, None),
 }
 BACKGROUNDS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "camera", "coins", "brick", "grass",
-               "gravel", "moon", "hubble", "grace_hopper", "page")
-OCCLUDERS = ("brick", "gravel", "grass", "page", "text", "moon", "hubble", "retina")
+               "gravel", "moon", "hubble", "grace_hopper", "text")
+OCCLUDERS = ("brick", "gravel", "grass", "text", "moon", "hubble", "retina")
 
 
 # ----------------------------------------------------------------------------------------------- photos
@@ -232,7 +232,8 @@ def _cut(rng: np.random.Generator, photo: str, region: Sequence[float], exponent
     lum = _luminance(rgb) / 255
     texture = cv2.GaussianBlur(lum - float(lum.mean()), (0, 0), max(1.5, 0.04 * longest)) * contrast
     if warm_core:
-        texture += warm_core * np.clip(1 - r**2, 0, 1) - warm_core / 2
+        texture += warm_core * np.clip(1 - r**2, 0, 1)
+    texture -= float((texture * mask).sum() / mask.sum())  # the object's level is its mean temperature
     angles = np.linspace(0, 2 * np.pi, 96, endpoint=False)
     c, s = np.cos(angles), np.sin(angles)
     outline = np.stack([a + a * np.sign(c) * np.abs(c) ** (2 / exponent),
@@ -325,15 +326,16 @@ class _Actor:
         return rgb if self.light is None else rgb * self.light[i]
 
     def motion_poses(self, i: int) -> list[np.ndarray]:
-        """Poses sampled over the exposure (previous frame -> this one): more samples for faster motion."""
-        if i == 0:
-            return [self.pose[0]]
-        step = float(np.hypot(*(self.pose[i, :2] - self.pose[i - 1, :2])))
-        n = int(np.clip(np.ceil(step / 2.0), 1, 12))  # a sample every 2 pixels of travel
+        """Poses sampled over the exposure, centred on frame ``i`` (20 % of the interval to either side), so the
+        blur smear is centred on the ground truth; one sample every 2 pixels of travel."""
+        before = self.pose[i] - self.pose[max(i - 1, 0)]
+        after = self.pose[min(i + 1, len(self.pose) - 1)] - self.pose[i]
+        travel = 0.2 * (float(np.hypot(*before[:2])) + float(np.hypot(*after[:2])))
+        n = int(np.clip(np.ceil(travel / 2.0), 1, 12))
         if n == 1:
             return [self.pose[i]]
-        # The shutter is open over the second half of the frame interval.
-        return [self.pose[i - 1] + (self.pose[i] - self.pose[i - 1]) * (0.5 + 0.5 * k / (n - 1)) for k in range(n)]
+        times = np.linspace(-0.2, 0.2, n | 1)  # odd count: the frame's own pose is a sample
+        return [self.pose[i] + (before * t if t < 0 else after * t) for t in times]
 
 
 @dataclass
@@ -394,8 +396,8 @@ def _mosaic(rng: np.random.Generator, exclude: set[str]) -> tuple[np.ndarray, np
         elif mode == 2:
             knots = np.sort(rng.uniform(0, 1, 5)) if rng.random() < 0.5 else rng.uniform(0, 1, 5)
             lum = np.interp(lum, np.linspace(0, 1, 5), knots).astype(np.float32)
-        spread, offset = rng.uniform(15, 45), rng.uniform(-20, 20)
-        hot = np.clip((_luminance(placed) / 255 - 0.92) / 0.08, 0, 1) * 35  # lamps, sunlit highlights
+        spread, offset = rng.uniform(12, 40), rng.uniform(-15, 15)
+        hot = np.clip((_luminance(placed) / 255 - 0.92) / 0.08, 0, 1) * 25  # lamps, sunlit highlights
         temp += (offset + spread * (lum - 0.5) + hot) * weight
     low = cv2.resize(rng.uniform(-1, 1, (4, 5)).astype(np.float32), (CW, CH), interpolation=cv2.INTER_CUBIC)
     temp += ambient + rng.uniform(-25, 10) * (yy / CH - 0.5) + 8 * low
@@ -464,10 +466,13 @@ def _plan(rng: np.random.Generator, frames: int, kinds: Sequence[str], color_siz
     camera = _camera(rng, frames, thermal_size, "camera_motion" in kinds)
 
     # Target: nominal longest side in thermal pixels; the patch keeps colour-resolution detail.
-    longest = rng.uniform(0.07, 0.16) * W
+    longest = rng.uniform(0.08, 0.16) * W
     patch_px = int(np.clip(longest * colour_per_thermal * 1.2, 40, 200))
     warm = rng.random() < 0.8
-    delta = rng.uniform(45, 80) if warm else -rng.uniform(40, 60)
+    # Levels are relative to the ambient. A warm target is warmer than 99 % of the scenery (a cold one colder than
+    # 99 %): hidden in thermal only where the sequence says so (crossover), never by chance.
+    low, high = np.percentile(world_temp[::4, ::4], (1, 99)) - ambient
+    delta = high + rng.uniform(8, 40) if warm else low - rng.uniform(8, 30)
     tint = _tint(rng, photo)
     target_patch = _cut(rng, photo, region, exponent, patch_px, tint, contrast=rng.uniform(20, 35),
                         warm_core=rng.uniform(4, 10) if warm else 0.0)
@@ -501,7 +506,7 @@ def _plan(rng: np.random.Generator, frames: int, kinds: Sequence[str], color_siz
         x0, y0 = rng.uniform(0, 0.6, 2)
         patch = _cut(rng, name, (x0, y0, x0 + rng.uniform(0.2, 0.4), y0 + rng.uniform(0.2, 0.4)),
                      rng.uniform(2, 6), patch_px, _tint(rng, name), contrast=rng.uniform(15, 40))
-        level = rng.uniform(-25, delta - 30) if warm else rng.uniform(delta + 30, 25)
+        level = delta - rng.uniform(30, 55) if warm else delta + rng.uniform(30, 55)
         px, py = _wander(rng, frames, thermal_size, 0.4, (80, 200))
         s = base_scale * rng.uniform(0.6, 1.3) * max(target_patch.shape) / max(patch.shape)
         p = np.stack([px, py, np.full(frames, s), _knot_path(rng, frames, -15, 15, (60, 200))], axis=1)
@@ -550,8 +555,12 @@ def _plan(rng: np.random.Generator, frames: int, kinds: Sequence[str], color_siz
         op = np.stack([pose[:, 0] + speed * t, pose[:, 1] + rng.uniform(-0.1, 0.1) * boxes[mid, 3],
                        np.full(frames, os_), np.zeros(frames)], axis=1)
         # Clearly colder or warmer than the scene, and away from the target, so it shows in thermal too.
-        level = (rng.uniform(-35, -15) if rng.random() < 0.6 else rng.uniform(15, delta - 30)) if warm else \
-            rng.uniform(15, 35)
+        if not warm:
+            level = rng.uniform(15, 35)
+        elif delta < 50 or rng.random() < 0.6:
+            level = rng.uniform(-35, -15)
+        else:
+            level = rng.uniform(15, delta - 30)
         occluder = _Actor(panel, op, np.full(frames, level), light=np.exp(_knot_path(rng, frames, -0.1, 0.1, (60, 200))))
 
     crossover = _window(rng, frames, (0.25, 0.4), 6) if "crossover" in kinds else np.zeros(frames)
@@ -679,6 +688,7 @@ class _Renderer:
         Ws, Hs = sc.sensor_size
         frame = cv2.warpAffine(sc.world_temp, _compose(self.to_sensor, sc.camera[i]).astype(np.float32), (Ws, Hs),
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        scenery = frame.copy() if sc.crossover[i] > 0 else frame  # what a crossover target blends into
         for actor in sc.behind:
             src = actor.patch.texture + np.float32(sc.ambient + actor.level[i])
             _over(frame, _splat((Hs, Ws), src, actor.patch.mask, _actor_affines(actor, i, self.to_sensor, False)))
@@ -691,10 +701,10 @@ class _Renderer:
             sl, alpha, premult = splat
             c = float(sc.crossover[i])
             if c > 0:
-                # Crossover: the target takes the (blurred) temperature of the scene under it, keeping a little of
-                # its own texture; thermal alone then shows next to nothing of it.
+                # Crossover: the target takes the (blurred) temperature of the scenery under it, keeping a little of
+                # its own texture; thermal alone then shows next to nothing of it. Objects behind it stay hidden.
                 own = premult / np.maximum(alpha, 1e-3)
-                under = cv2.GaussianBlur(frame[sl], (0, 0), 1.5)
+                under = cv2.GaussianBlur(scenery[sl], (0, 0), 1.5)
                 mixed = (1 - c) * own + c * (under + CROSSOVER_TEXTURE * (own - level))
                 splat = (sl, alpha, mixed * alpha)
             _over(frame, splat)
@@ -757,6 +767,19 @@ class _Renderer:
 
 # ----------------------------------------------------------------------------------------------- output
 
+def _build(frames: int, seed: int, kinds: Sequence[str], size: tuple[int, int]) -> tuple[_Scene, _Renderer]:
+    """The planned scene and its renderer for one sequence (everything drawn from one generator seeded ``seed``)."""
+    rng = np.random.default_rng(seed)
+    if "lowres_thermal" in kinds:
+        color_size, thermal_size = LOWRES_SIZES
+        sensor_size = thermal_size
+    else:
+        color_size = thermal_size = (int(size[0]), int(size[1]))
+        sensor_size = (size[0] // 2, size[1] // 2)  # thermal sensors have fewer pixels: render at half, upsample
+    scene = _plan(rng, frames, kinds, color_size, thermal_size, sensor_size)
+    return scene, _Renderer(rng, scene, kinds)
+
+
 def generate_sequence(out_dir: Path, frames: int, seed: int, kinds: Sequence[str] = (),
                       size: tuple[int, int] = (640, 480), anchor_spacing: int = ANCHOR_SPACING) -> Path:
     """Write one sequence (color/, ir/, groundtruth.txt, tags, anchor.value, sequence) to ``out_dir``.
@@ -771,15 +794,8 @@ def generate_sequence(out_dir: Path, frames: int, seed: int, kinds: Sequence[str
     if anchor_spacing < 2:
         raise ValueError(f"anchor_spacing={anchor_spacing}: needs at least 2 frames between anchors")
     out_dir = Path(out_dir)
-    rng = np.random.default_rng(seed)
-    if "lowres_thermal" in kinds:
-        color_size, thermal_size = LOWRES_SIZES
-        sensor_size = thermal_size
-    else:
-        color_size = thermal_size = tuple(size)
-        sensor_size = (size[0] // 2, size[1] // 2)  # thermal sensors have fewer pixels: render at half, upsample
-    scene = _plan(rng, frames, kinds, color_size, thermal_size, sensor_size)
-    renderer = _Renderer(rng, scene, kinds)
+    scene, renderer = _build(frames, seed, kinds, size)
+    color_size, thermal_size = scene.color_size, scene.thermal_size
     sixteen = "thermal16" in kinds
     (out_dir / "color").mkdir(parents=True, exist_ok=True)
     (out_dir / "ir").mkdir(parents=True, exist_ok=True)
