@@ -151,6 +151,28 @@ def test_crossover_hides_the_target_in_thermal(seed):
     assert max(np.array(seen)[cross]) < 5  # about the texture it keeps: thermal alone shows next to nothing
 
 
+@pytest.mark.parametrize("seed, kinds", [(1, ("misalignment",)), (2, ("misalignment", "lowres_thermal")), (3, ())])
+def test_colour_is_registered_up_to_the_declared_misregistration(seed, kinds):
+    """The target in the colour frame (on the thermal grid) sits where the misregistration and parallax put it."""
+    renders = []
+    for hide in (False, True):
+        scene, renderer = photo_scenes._build(5, seed, kinds, (320, 240))
+        if hide:
+            scene.target.patch = dataclasses.replace(scene.target.patch, mask=np.zeros_like(scene.target.patch.mask))
+        renders.append(np.stack([renderer.colour(i).astype(float) for i in range(5)]))
+    diff = np.abs(renders[0] - renders[1]).sum(axis=-1)
+    (W, H), (Wc, Hc) = scene.thermal_size, scene.color_size
+    target = scene.target
+    for i in range(5):
+        ys, xs = np.nonzero(diff[i] > 40)
+        seen = np.array([(xs.min() + xs.max()) / 2 * W / Wc, (ys.min() + ys.max()) / 2 * H / Hc])
+        x, y, w, h = scene.boxes[i]
+        gt = np.array([x + w / 2, y + h / 2])
+        expected = scene.misregister @ [*gt, 1] + [target.parallax * target.pose[i, 2] / target.pose[0, 2], 0]
+        assert np.abs(seen - expected).max() < 1.5
+        assert (np.hypot(*(seen - gt)) > 1.5) == ("misalignment" in kinds)
+
+
 def test_crossover_leaves_rgb_and_lowers_thermal_contrast(frames):
     checked = 0
     for name, (seq, images) in frames.items():

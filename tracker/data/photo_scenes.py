@@ -171,8 +171,9 @@ def _knot_path(rng: np.random.Generator, frames: int, low: float, high: float,
 def _window(rng: np.random.Generator, frames: int, share: tuple[float, float], ramp: int) -> np.ndarray:
     """(frames,) weight in [0, 1]: 0, a ``ramp``-frame rise, a plateau of ``share`` of the frames, a fall, 0."""
     plateau = max(2, int(frames * rng.uniform(*share)))
-    length = min(plateau + 2 * ramp, max(frames - 6, 3))
-    start = int(rng.integers(4, max(5, frames - length - 1)))
+    length = min(plateau + 2 * ramp, max(frames - 6, 1))
+    first = min(4, max(frames - length, 0))  # after the first frames where there is room
+    start = int(rng.integers(first, max(first + 1, frames - length)))
     t = np.arange(frames) - start
     rise = np.clip((t + 1) / (ramp + 1), 0, 1)
     fall = np.clip((length - t) / (ramp + 1), 0, 1)
@@ -540,8 +541,7 @@ def _plan(rng: np.random.Generator, frames: int, kinds: Sequence[str], color_siz
     if "occlusion" in kinds:
         # A panel cut from a texture photo slides across the target at a constant speed relative to it; wider and
         # taller than the target, so it covers it fully for a while in the middle of the pass.
-        span = _window(rng, frames, (0.1, 0.16), 0) > 0
-        idx = np.flatnonzero(span)
+        idx = np.flatnonzero(_window(rng, frames, (0.1, 0.16), 0) > 0)
         mid = int(idx[len(idx) // 2])
         ow, oh = boxes[mid, 2] * rng.uniform(1.5, 1.9), boxes[mid, 3] * rng.uniform(2.2, 3.0)
         name = OCCLUDERS[int(rng.integers(len(OCCLUDERS)))]
@@ -625,7 +625,7 @@ def _actor_affines(actor: _Actor, i: int, outer: np.ndarray, colour: bool) -> li
 class _Renderer:
     """Renders the frames of one planned scene, holding the per-sequence sensor state (noise banks, FPN, lag)."""
 
-    def __init__(self, rng: np.random.Generator, scene: _Scene, kinds: Sequence[str]) -> None:
+    def __init__(self, rng: np.random.Generator, scene: _Scene) -> None:
         self.scene, self.rng = scene, rng
         F = scene.frames
         Ws, Hs = scene.sensor_size
@@ -777,7 +777,7 @@ def _build(frames: int, seed: int, kinds: Sequence[str], size: tuple[int, int]) 
         color_size = thermal_size = (int(size[0]), int(size[1]))
         sensor_size = (size[0] // 2, size[1] // 2)  # thermal sensors have fewer pixels: render at half, upsample
     scene = _plan(rng, frames, kinds, color_size, thermal_size, sensor_size)
-    return scene, _Renderer(rng, scene, kinds)
+    return scene, _Renderer(rng, scene)
 
 
 def generate_sequence(out_dir: Path, frames: int, seed: int, kinds: Sequence[str] = (),
