@@ -257,9 +257,12 @@ def test_sixteen_bit_and_mismatched_sizes_load(dataset, frames):
         if "lowres_thermal" in name:
             assert raw_ir.shape == (256, 320) and raw_colour.shape == (480, 640, 3)
             mismatched += 1
+        elif "thermal16" in name:  # stored at the sensor's resolution
+            assert raw_ir.shape == (120, 160) and raw_colour.shape == (240, 320, 3)
+            mismatched += 1
         else:
             assert raw_colour.shape[:2] == raw_ir.shape == (240, 320)
-    assert sixteen == 2 and mismatched == 2
+    assert sixteen == 2 and mismatched == 4
 
 
 def test_bad_arguments(tmp_path, capsys):

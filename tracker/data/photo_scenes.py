@@ -23,7 +23,8 @@ The scene model:
   (half the output size where colour and thermal sizes match, then upsampled; ``lowres_thermal``: a 320x256 thermal
   frame beside a 640x480 colour one), optics blur, microbolometer lag (THERMAL_LAG of the previous frame), temporal
   noise, fixed-pattern noise (per-pixel offsets, column banding that breathes), vignetting, gain/offset drift, written
-  as 8-bit JPEG or, with ``thermal16``, as 16-bit PNG counts.
+  as 8-bit JPEG through automatic gain control (the 1-99 % range, following the scene with lag) or, with
+  ``thermal16``, as 16-bit PNG counts at the sensor's own resolution (half the colour frame's size).
 * Colour rendering: the same scene through a second camera with its own frame size, registered to thermal up to a
   small shift (``misalignment``: a large shift, scale and roll, and parallax of the objects growing with their
   size); motion blur of fast objects and of the background under fast camera motion; exposure drift, white balance,
@@ -341,6 +342,8 @@ class _Actor:
 
 @dataclass
 class _Scene:
+    """Everything decided about one sequence before rendering."""
+
     frames: int
     thermal_size: tuple[int, int]  # output (ground truth) grid
     sensor_size: tuple[int, int]  # thermal rendering grid
@@ -773,6 +776,9 @@ def _build(frames: int, seed: int, kinds: Sequence[str], size: tuple[int, int]) 
     if "lowres_thermal" in kinds:
         color_size, thermal_size = LOWRES_SIZES
         sensor_size = thermal_size
+    elif "thermal16" in kinds:  # radiometric frames are stored at the sensor's own resolution
+        color_size = (int(size[0]), int(size[1]))
+        thermal_size = sensor_size = (size[0] // 2, size[1] // 2)
     else:
         color_size = thermal_size = (int(size[0]), int(size[1]))
         sensor_size = (size[0] // 2, size[1] // 2)  # thermal sensors have fewer pixels: render at half, upsample
@@ -784,7 +790,8 @@ def generate_sequence(out_dir: Path, frames: int, seed: int, kinds: Sequence[str
                       size: tuple[int, int] = (640, 480), anchor_spacing: int = ANCHOR_SPACING) -> Path:
     """Write one sequence (color/, ir/, groundtruth.txt, tags, anchor.value, sequence) to ``out_dir``.
 
-    ``size`` is the colour and thermal frame size, except with ``lowres_thermal`` (LOWRES_SIZES).
+    ``size`` is the colour and thermal frame size, except with ``lowres_thermal`` (LOWRES_SIZES) and ``thermal16``
+    (thermal at half the size).
     """
     unknown = set(kinds) - set(KINDS)
     if unknown:
@@ -803,7 +810,7 @@ def generate_sequence(out_dir: Path, frames: int, seed: int, kinds: Sequence[str
     for i in range(frames):
         ir = renderer.thermal_image(i, sixteen)
         if sixteen:
-            ok_ir, ir_bytes = cv2.imencode(".png", ir, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+            ok_ir, ir_bytes = cv2.imencode(".png", ir, [cv2.IMWRITE_PNG_COMPRESSION, 1])
         else:
             ok_ir, ir_bytes = cv2.imencode(".jpg", ir, [cv2.IMWRITE_JPEG_QUALITY, renderer.thermal_quality])
         ok_c, colour_bytes = cv2.imencode(".jpg", renderer.colour(i), [cv2.IMWRITE_JPEG_QUALITY, int(renderer.quality[i])])
