@@ -64,3 +64,39 @@ def test_every_registered_tracker_starts():
             load_checkpoint(weights, CMINet(cfg.model, imagenet=False))  # raises CheckpointError naming the file
             checked += 1
     assert checked >= 4, "expected CMI, CMI-pixel, CMI-relation and CMI-concat to load shipped weights"
+
+
+def test_checkpoint_config_builds_the_network(tmp_path):
+    """A weights file's stored model config is used; an explicit contradicting setting stops the tracker."""
+    import dataclasses
+
+    import torch
+
+    import tracker.vot
+    from tracker.model.checkpoint import CheckpointError, configure, save_checkpoint
+    from tracker.model.network import CMINet
+
+    trained = Config.load(None, ["model.cmi_mode=pixel", "model.fc_dim=64"])
+    path = tmp_path / "pixel.pth"
+    save_checkpoint(path, CMINet(trained.model, imagenet=False), trained)
+    cfg = configure(Config.load(None, [f"weights={path}"]))
+    assert (cfg.model.cmi_mode, cfg.model.fc_dim) == ("pixel", 64)
+    assert configure(Config.load(None, [f"weights={path}", "model.modalities=tir"])).model.modalities == "tir"
+    # Contradictions: explicit (even when it names the default) or a non-default value set some other way.
+    for overrides in (["model.cmi_mode=none"], ["model.cmi_mode=both"]):
+        with pytest.raises(CheckpointError, match=r"model\.cmi_mode=pixel.*model\.cmi_mode="):
+            configure(Config.load(None, [f"weights={path}", *overrides]))
+    changed = dataclasses.replace(Config.load(None, [f"weights={path}"]))
+    changed.model.cmi_mode = "relation"
+    with pytest.raises(CheckpointError, match="relation"):
+        configure(changed)
+    assert torch.load(path, weights_only=False)["config"]["model"]["cmi_mode"] == "pixel"
+
+
+def test_contradicting_override_exits_2_before_the_handshake(capsys):
+    import tracker.vot
+
+    assert tracker.vot.main("weights=models/cmi-pixel.pth", "model.cmi_mode=none", "warmup=false") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cmi-pixel.pth" in err[0] and "model.cmi_mode=pixel" in err[0] \
+        and "model.cmi_mode=none" in err[0]

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from tracker.data.synthetic import generate_sequence
-from tracker.toolkit import ToolkitError, analyze, attribute_overlaps, read_timing, run_overlaps, run_vot, summarize
+from tracker.toolkit import (Row, ToolkitError, analyze, attribute_overlaps, late_warnings, read_timing, run_overlaps,
+                             run_vot, summarize)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -79,3 +80,11 @@ def test_crashing_tracker_is_detected(tmp_path):
     ws = make_workspace(tmp_path / "ws", registry, {"easy": ("textured",)})
     with pytest.raises(ToolkitError, match="Broken|interrupted"):
         run_vot(["evaluate", "Broken"], ws)
+
+
+def test_late_trackers_are_flagged():
+    """A tracker the realtime mode skipped for more than 1 % of its frames gets a warning under the table."""
+    rows = [Row("slow", 0.05, 0.4, 0.1, 303.0, 2000.0, 1.8, skipped=1710, frames=1898),
+            Row("ok", 0.86, 0.84, 0.93, 7.8, 11.1, 128.0, skipped=3, frames=1898)]
+    (warning,) = late_warnings(rows)
+    assert "slow" in warning and "1710/1898" in warning

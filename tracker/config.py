@@ -138,6 +138,8 @@ class TrainConfig:
     center_jitter: float = 0.3  # crop centre offset from the target, in target sizes (tracking's motion)
     scale_jitter: float = 1.15  # crop zoom spread: scale_jitter ** N(0, 1)
     modality_dropout: float = 0.2  # probability a frame trains with one modality zeroed
+    augment: float = 0.0  # probability of each sensor effect per crop (tracker.data.augment), 0 = off
+    misregister: float = 0.0  # probability a frame's colour crop is shifted against the thermal one
     checkpoint_every: int = 250
     log_every: int = 25
     val_every: int = 1000  # 0 = only at the end
@@ -153,6 +155,9 @@ class TrainConfig:
         _choice("train.schedule", self.schedule, ("cosine", "step", "constant"))
         if not 0.0 <= self.modality_dropout < 1.0:
             raise ConfigError(f"train.modality_dropout={self.modality_dropout}: expected 0 <= p < 1")
+        for name in ("augment", "misregister"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"train.{name}={getattr(self, name)}: expected 0 <= p <= 1")
         for name in ("warmup", "val_every", "val_sequences", "workers"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"train.{name}={getattr(self, name)}: expected >= 0")
@@ -171,6 +176,9 @@ class Config:
     weights: str = ""  # checkpoint path; empty = models/cmi.pth if present; "none" = untrained (lambda = 0)
     # The toolkit shows a TraX process's stderr only when it fails; this file keeps every run's log lines.
     log_file: str = ""
+    # Keys given in the YAML file or as overrides (set by load): a checkpoint's stored model config may
+    # fill in the others, but must not contradict these.
+    explicit: typing.ClassVar[frozenset] = frozenset()
 
     def validate(self) -> "Config":
         self.model.validate()
@@ -184,6 +192,7 @@ class Config:
     def load(cls, yaml_path: str | Path | None = None, overrides: typing.Sequence[str] = ()) -> "Config":
         """Defaults, then the YAML file, then ``key=value`` overrides; validated."""
         cfg = cls()
+        explicit: set[str] = set()
         if yaml_path:
             import yaml
 
@@ -194,13 +203,16 @@ class Config:
                 raise ConfigError(f"cannot read config file {path}: {err}") from err
             if not isinstance(data, dict):
                 raise ConfigError(f"config file {path}: expected a mapping at top level")
-            _apply_mapping(cfg, cfg, data, prefix="")
+            _apply_mapping(cfg, cfg, data, prefix="", seen=explicit)
         for item in overrides:
             key, sep, value = item.partition("=")
             if not sep:
                 raise ConfigError(f"override {item!r}: expected key=value, e.g. model.cmi_mode=pixel")
             set_value(cfg, key.strip(), value.strip())
-        return cfg.validate()
+            explicit.add(key.strip())
+        cfg.validate()
+        cfg.explicit = frozenset(explicit)
+        return cfg
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -220,15 +232,16 @@ def set_value(cfg: object, dotted: str, raw: object) -> None:
     setattr(target, leaf, _coerce(dotted, raw, hint))
 
 
-def _apply_mapping(root: object, target: object, data: dict, prefix: str) -> None:
+def _apply_mapping(root: object, target: object, data: dict, prefix: str, seen: set) -> None:
     for key, value in data.items():
         dotted = f"{prefix}{key}"
         if isinstance(value, dict):
             if not _has_field(target, key) or not dataclasses.is_dataclass(getattr(target, key)):
                 raise ConfigError(f"unknown config section {dotted!r}")
-            _apply_mapping(root, getattr(target, key), value, prefix=dotted + ".")
+            _apply_mapping(root, getattr(target, key), value, prefix=dotted + ".", seen=seen)
         else:
             set_value(root, dotted, value)
+            seen.add(dotted)
 
 
 def _has_field(obj: object, name: str) -> bool:

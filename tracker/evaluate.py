@@ -1,6 +1,6 @@
 """One-pass evaluation on an RGB-T benchmark in its native layout: results files, PR/SR scores, plots.
 
-``python -m tracker.evaluate --dataset gtot|rgbt234|rgbt210|lasher --root PATH [--results DIR]
+``python -m tracker.evaluate --dataset gtot|rgbt234|rgbt210|lasher|vot --root PATH [--results DIR]
 [--tracker cmi|ncc|csrt-rgb|csrt-tir] [--name NAME] [--config FILE] [key=value ...]``
 
 Each sequence is tracked from its first ground-truth box to the end without resets (the
@@ -30,8 +30,9 @@ from .runner import run_sequence
 
 log = logging.getLogger("tracker")
 
-# Benchmarks with a scoring protocol; each name is also the reader kind of tracker.data.datasets.
-BENCHMARKS = ("gtot", "rgbt234", "rgbt210", "lasher")
+# Datasets with a scoring protocol (vot: any VOT-layout folder); each name is also a reader kind of
+# tracker.data.datasets.
+BENCHMARKS = ("gtot", "rgbt234", "rgbt210", "lasher", "vot")
 
 
 def track_sequence(tracker, seq, frames: Optional[int] = None) -> tuple[np.ndarray, float]:

@@ -34,6 +34,9 @@ class Protocol:
     first_frame_gt: bool            # the result's first frame is replaced by the GT (it is the given init box)
     lasher_rules: bool              # invalid-GT frames scored as error -1 and invalid results carried forward
     normalized: bool = False        # also report NPR (LasHeR)
+    # One-pass runs on VOT-layout folders: frames without a ground-truth box are left out, and the mean
+    # IoU and mean centre error (px) are reported beside the curves' scores.
+    vot_rules: bool = False
     success_thresholds: np.ndarray = field(default_factory=lambda: np.linspace(0, 1, 21))  # all four datasets
     npr_thresholds: np.ndarray = field(default_factory=lambda: np.linspace(0, 0.5, 51))
     npr_at: float = 0.2
@@ -43,6 +46,8 @@ class Protocol:
         """Scalar scores this dataset reports, in table order."""
         if self.two_gt:
             return ("MPR", "MSR")
+        if self.vot_rules:
+            return ("IoU", "SR", "PR", "CE")
         return ("PR", "NPR", "SR") if self.normalized else ("PR", "SR")
 
 
@@ -59,6 +64,9 @@ PROTOCOLS: dict[str, Protocol] = {
     "LasHeR": Protocol("LasHeR", two_gt=False, precision_thresholds=np.linspace(0, 50, 51), precision_at=20.0,
                        strict_precision=False, pooled=False, first_frame_gt=True, lasher_rules=True,
                        normalized=True),
+    # Any VOT-layout folder (VOT-RGBT, generated scenes, ../shared/data/real-rgbt): one pass from the first box.
+    "VOT": Protocol("VOT", two_gt=False, precision_thresholds=np.linspace(0, 50, 51), precision_at=20.0,
+                    strict_precision=False, pooled=False, first_frame_gt=True, lasher_rules=False, vot_rules=True),
 }
 DATASETS = tuple(PROTOCOLS)
 
@@ -121,6 +129,12 @@ def frame_scores(result: np.ndarray, gt: np.ndarray, gt_rgb: np.ndarray | None, 
         res = np.round(res)
     if proto.first_frame_gt:
         res[0] = gts[0][0]
+    if proto.vot_rules:
+        # VOT marks frames without a visible target with NaN or special codes: they are not scored. The
+        # first frame is the given init box, not a tracking result.
+        keep = np.isfinite(gts[0]).all(axis=1) & (gts[0][:, 2:] > 0).all(axis=1)
+        keep[0] = False
+        res, gts = res[keep], [g[keep] for g in gts]
     if proto.lasher_rules:
         # A box with a zero or negative side is replaced by the last valid one (the tracker "stayed
         # put"). Written as "not <= 0" so that a NaN box is kept, and fails, as in LasHeR's toolkit.
@@ -191,7 +205,8 @@ def evaluate(results: Mapping[str, np.ndarray], gt: Mapping[str, np.ndarray],
     }
     specs["MPR"], specs["MSR"] = specs["PR"], specs["SR"]
 
-    counts = {m: [] for m in proto.metrics}
+    counts = {m: [] for m in proto.metrics if m in specs}
+    means = {"IoU": [], "CE": []}
     frames = []
     for seq in sequences:
         try:
@@ -200,14 +215,17 @@ def evaluate(results: Mapping[str, np.ndarray], gt: Mapping[str, np.ndarray],
         except ValueError as e:
             raise ValueError(f"sequence {seq!r}: {e}") from None
         frames.append(len(scores["error"]))
-        for m in proto.metrics:
+        for m in counts:
             key, thr, kind, _ = specs[m]
             counts[m].append(_counts(scores[key], thr, kind))
+        # A NaN result box (the tracker gave none) scores overlap 0; its centre error is left out.
+        means["IoU"].append(float(np.nan_to_num(scores["overlap"]).mean()) if len(scores["overlap"]) else 0.0)
+        means["CE"].append(float(np.nanmean(scores["error"])) if np.isfinite(scores["error"]).any() else np.nan)
 
     frames_arr = np.asarray(frames, dtype=np.float64)
     report: dict = {"dataset": proto.name, "sequences": sequences, "curves": {}, "per_sequence": {}}
     per_seq_curves = {}
-    for m in proto.metrics:
+    for m in counts:
         _, thr, _, at = specs[m]
         c = np.asarray(counts[m])                   # (sequences, thresholds) frame counts
         per_seq_curves[m] = c / frames_arr[:, None]
@@ -220,7 +238,12 @@ def evaluate(results: Mapping[str, np.ndarray], gt: Mapping[str, np.ndarray],
         report[m] = _curve_score(curve, thr, at, proto)
     for i, seq in enumerate(sequences):
         report["per_sequence"][seq] = {m: _curve_score(per_seq_curves[m][i], specs[m][1], specs[m][3], proto)
-                                      for m in proto.metrics}
+                                      for m in counts}
+    if proto.vot_rules:
+        for m, values in means.items():
+            report[m] = float(np.nanmean(values))  # every sequence weighs equally
+            for seq, value in zip(sequences, values):
+                report["per_sequence"][seq][m] = value
     return report
 
 

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from .config import Config, ConfigError
+from .data.augment import misregister, sensor_effects
 from .data.datasets import parse_data_spec, read_dataset
 from .frames import read_color, read_thermal, resample
 from .geometry import iou
@@ -98,8 +99,10 @@ class StepSamples(Dataset):
             pos = sampling.positives(rng, gt, tc.batch_pos)
             neg = sampling.negatives(rng, gt, tc.batch_neg, crop.area(), max_iou=0.5)
             k = len(rgb)
-            rgb.append(cut(color, crop, 3).to(torch.uint8))
-            tir.append(cut(thermal, crop, 1).to(torch.uint8))
+            # Boxes follow the thermal crop; a shifted colour crop is a misregistered colour camera.
+            crop_rgb = make_crop(*misregister(rng, centre, mc.crop_size / scale, tc.misregister), mc.crop_size)
+            rgb.append(_augmented(rng, cut(color, crop_rgb, 3), False, tc.augment))
+            tir.append(_augmented(rng, cut(thermal, crop, 1), True, tc.augment))
             boxes.append(crop.boxes_to_crop(np.concatenate([pos, neg])))
             labels.append(torch.cat([torch.ones(len(pos)), torch.zeros(len(neg))]).long())
             owner.append(torch.full((len(pos) + len(neg),), k))
@@ -109,6 +112,14 @@ class StepSamples(Dataset):
             return {"domain": domain, "skipped": skipped, "frames": 0}
         return {"domain": domain, "skipped": skipped, "frames": len(rgb), "rgb": torch.cat(rgb), "tir": torch.cat(tir),
                 "boxes": torch.cat(boxes), "labels": torch.cat(labels), "owner": torch.cat(owner), "drop": drop}
+
+
+def _augmented(rng: np.random.Generator, crop: torch.Tensor, thermal: bool, p: float) -> torch.Tensor:
+    """(1, C, S, S) float crop -> uint8 with sensor effects (tracker.data.augment) drawn with probability p."""
+    img = crop[0].permute(1, 2, 0).to(torch.uint8).numpy()
+    img = sensor_effects(rng, img[..., 0] if thermal else img, thermal, p)
+    out = torch.from_numpy(np.ascontiguousarray(img))
+    return (out[None, None] if thermal else out.permute(2, 0, 1)[None]).contiguous()
 
 
 class TrainStep(torch.nn.Module):
@@ -199,6 +210,22 @@ def load_sequences(specs: Sequence[str]) -> list:
         log.info("%s: %d sequences from %s", kind, len(found), root)
         sequences.extend(found)
     return sequences
+
+
+def provenance(specs: Sequence[str], train_seqs: list, val_seqs: list) -> dict:
+    """What the weights were trained on: data specs, generator stamps where the folders have one, and a
+    digest of every training sequence's name and ground truth (equal digests = the same training data)."""
+    h = hashlib.sha1()
+    for seq in train_seqs:
+        h.update(seq.name.encode())
+        h.update(np.ascontiguousarray(seq.boxes, dtype=np.float64).tobytes())
+    stamps = {}
+    for spec in specs:
+        stamp = parse_data_spec(spec)[1] / "generator.txt"
+        if stamp.is_file():
+            stamps[spec] = stamp.read_text().strip()
+    return {"data": list(specs), "generators": stamps, "train_sequences": len(train_seqs),
+            "validation": [s.name for s in val_seqs], "ground_truth_sha1": h.hexdigest()}
 
 
 def split_validation(sequences: list, count: int) -> tuple[list, list]:
@@ -315,7 +342,8 @@ def train(cfg: Config, args: argparse.Namespace, rank: int, world: int, device: 
         if val_seqs:
             log.info("final validation mean IoU %.3f on %s", validate(net, cfg, val_seqs),
                      ", ".join(s.name for s in val_seqs))
-        save_checkpoint(args.out / "cmi.pth", net, cfg, extra={"steps": tc.steps}, domains=False)
+        save_checkpoint(args.out / "cmi.pth", net, cfg, domains=False,
+                        extra={"steps": tc.steps, "provenance": provenance(args.data, train_seqs, val_seqs)})
         log.info("wrote %s (%.1f MB); %d unreadable training frames skipped", args.out / "cmi.pth",
                  (args.out / "cmi.pth").stat().st_size / 1e6, skipped)
     log.info("final weights sha1 %s", weights_digest(net))

@@ -20,6 +20,8 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
+from .vot_layout import multistart_anchors, write_annotations, write_list, write_sequence_file
+
 KINDS = ("textured", "camera_motion", "scale", "fast_motion", "night", "crossover", "occlusion", "distractor",
          "misalignment", "out_of_view")
 # Opt-in kinds that generate_dataset's mixes leave out: out_of_view moves the ground truth off the image, which the
@@ -245,21 +247,11 @@ def _occluder_phase(occluded: np.ndarray) -> np.ndarray:
 
 
 def _anchors(frames: int, plan: _Plan, spacing: int = ANCHOR_SPACING) -> np.ndarray:
-    """Anchors every ``spacing`` frames, moved off occluded/night/crossover/out-of-view frames.
-
-    As in VOT-RGBT2019 (VOT2020 methodology), each run goes the way that gives the longer
-    sub-sequence: 1 (forward to the end) in the first half, -1 (backward to the start) in the second.
-    """
+    """Anchors every ``spacing`` frames, moved off occluded/night/crossover/out-of-view frames (vot_layout's rule)."""
     hard = np.zeros(frames, bool)
     for tag in ("occlusion", "night", "crossover", "out_of_view"):
         hard |= plan.tags.get(tag, np.zeros(frames, bool))
-    anchors = np.zeros(frames, int)
-    anchors[0] = 1
-    for start in range(spacing, frames - spacing // 2, spacing):
-        clean = [i for i in range(start, min(start + spacing // 2, frames)) if not hard[i]]
-        if clean:
-            anchors[clean[0]] = 1 if clean[0] < frames / 2 else -1
-    return anchors
+    return multistart_anchors(hard, spacing)
 
 
 def generate_sequence(out_dir: Path, frames: int, seed: int, kinds: Sequence[str] = ("textured",),
@@ -340,16 +332,12 @@ def generate_sequence(out_dir: Path, frames: int, seed: int, kinds: Sequence[str
         cv2.imwrite(str(out_dir / "color" / f"{i + 1:08d}.jpg"), bgr, params)
         cv2.imwrite(str(out_dir / "ir" / f"{i + 1:08d}.jpg"), np.clip(thermal, 0, 255).astype(np.uint8), params)
 
-    np.savetxt(out_dir / "groundtruth.txt", plan.boxes, fmt="%.2f", delimiter=",")
-    np.savetxt(out_dir / "anchor.value", _anchors(frames, plan, anchor_spacing), fmt="%d")
-    for tag, active in plan.tags.items():
-        np.savetxt(out_dir / f"{tag}.tag", active.astype(int), fmt="%d")
-    (out_dir / "sequence").write_text(
-        "channels.color=color/%08d.jpg\nchannels.ir=ir/%08d.jpg\nfps=20\nformat=default\n"
-        f"name={out_dir.name}\nwidth={W}\nheight={H}\nlength={frames}\nkinds={','.join(kinds)}\n"
+    write_annotations(out_dir, plan.boxes, _anchors(frames, plan, anchor_spacing), plan.tags)
+    write_sequence_file(out_dir, "color/%08d.jpg", "ir/%08d.jpg", {
+        "name": out_dir.name, "width": W, "height": H, "length": frames, "kinds": ",".join(kinds),
         # color = misalignment applied to the ir-aligned frame: x' = s*x + dx - (s-1)*W/2 (same for y)
-        f"misalignment={mis_dx:.3f},{mis_dy:.3f},{mis_scale:.3f}\n"
-    )
+        "misalignment": f"{mis_dx:.3f},{mis_dy:.3f},{mis_scale:.3f}",
+    })
     return out_dir
 
 
@@ -363,7 +351,7 @@ def generate_dataset(root: Path, sequences: int, frames: int, seed: int,
         name = f"{k:02d}-{'-'.join(kinds)}"
         generate_sequence(root / name, frames, seed * 1000 + k, kinds, size or SIZES[k % len(SIZES)], anchor_spacing)
         names.append(name)
-    (root / "list.txt").write_text("".join(f"{n}\n" for n in names))
+    write_list(root, names)
     return names
 
 
@@ -387,7 +375,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             generate_sequence(args.out / name, args.frames, args.seed * 1000 + k, kinds, size or SIZES[k % 2],
                               args.anchor_spacing)
             names.append(name)
-        (args.out / "list.txt").write_text("".join(f"{n}\n" for n in names))
+        write_list(args.out, names)
     else:
         names = generate_dataset(args.out, args.sequences, args.frames, args.seed, size, args.anchor_spacing)
     print(f"wrote {len(names)} sequences x {args.frames} frames to {args.out}")

@@ -15,6 +15,10 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WEIGHTS = REPO / "models" / "cmi.pth"
 BACKBONE_PREFIXES = ("backbone_r.", "backbone_t.")
 DOMAIN_PREFIX = "classifier.domains."  # offline training's per-sequence fc6 heads
+# Model settings a checkpoint fixes: the architecture and what its layers learnt to read. model.modalities
+# and model.dropout are left to the user (a fused checkpoint runs with one modality zeroed in CMI-RGB/TIR).
+STORED_MODEL_KEYS = ("stride", "freeze_stages", "pool_size", "pool_sampling", "embed_dim", "cmi_mode", "cmi_dim",
+                     "reduce_dim", "fc_dim")
 
 
 class CheckpointError(ValueError):
@@ -32,6 +36,31 @@ def resolve_weights(setting: str) -> Optional[Path]:
             return REPO / path
         return path
     return DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.exists() else None
+
+
+def configure(cfg):
+    """``cfg`` with the model settings stored in its weights file, so a network is built the way it was trained.
+
+    A setting given explicitly (YAML or ``key=value``) or changed from its default that contradicts the file
+    raises CheckpointError naming both: e.g. ``weights=models/cmi-pixel.pth model.cmi_mode=none``.
+    """
+    path = resolve_weights(cfg.weights)
+    if path is None:
+        return cfg
+    stored = _read(path).get("config", {}).get("model", {})
+    defaults = type(cfg.model)()
+    model = dataclasses.replace(cfg.model)
+    for key in STORED_MODEL_KEYS:
+        if key not in stored or stored[key] == getattr(cfg.model, key):
+            continue
+        asked = getattr(cfg.model, key)
+        if f"model.{key}" in cfg.explicit or asked != getattr(defaults, key):
+            raise CheckpointError(f"weights file {path} was trained with model.{key}={stored[key]}, but "
+                                  f"model.{key}={asked} was asked for: drop that setting or pick matching weights")
+        setattr(model, key, stored[key])
+    out = dataclasses.replace(cfg, model=model)
+    out.explicit = cfg.explicit
+    return out
 
 
 def save_checkpoint(path: Path, net: nn.Module, cfg, extra: Optional[dict] = None, domains: bool = True) -> None:
@@ -63,16 +92,7 @@ def save_checkpoint(path: Path, net: nn.Module, cfg, extra: Optional[dict] = Non
 def load_checkpoint(path: Path, net: nn.Module) -> dict:
     """Load into ``net`` (strict except a frozen backbone); return the payload."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"weights file {path} does not exist")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:  # truncated zip, pickle garbage, ...
-        raise CheckpointError(f"weights file {path} is not a readable checkpoint ({type(err).__name__}: {err})") from err
-    if not isinstance(payload, dict) or payload.get("format") != "cmi-rgbt":
-        raise CheckpointError(f"weights file {path} is not a CMI checkpoint (no 'format: cmi-rgbt' header)")
-    if payload.get("version") != FORMAT_VERSION:
-        raise CheckpointError(f"weights file {path} has format version {payload.get('version')}, expected {FORMAT_VERSION}")
+    payload = _read(path)
     state = payload["state"]
     expected = net.state_dict()
     for key, value in state.items():
@@ -89,4 +109,20 @@ def load_checkpoint(path: Path, net: nn.Module) -> dict:
     if missing:
         raise CheckpointError(f"weights file {path} lacks {len(missing)} parameters, e.g. {missing[:3]}")
     net.load_state_dict({k: v for k, v in state.items() if not k.startswith(DOMAIN_PREFIX)}, strict=False)
+    return payload
+
+
+def _read(path: Path) -> dict:
+    """The checkpoint's payload after checking its header; CheckpointError names the file and the reason."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"weights file {path} does not exist")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # truncated zip, pickle garbage, ...
+        raise CheckpointError(f"weights file {path} is not a readable checkpoint ({type(err).__name__}: {err})") from err
+    if not isinstance(payload, dict) or payload.get("format") != "cmi-rgbt":
+        raise CheckpointError(f"weights file {path} is not a CMI checkpoint (no 'format: cmi-rgbt' header)")
+    if payload.get("version") != FORMAT_VERSION:
+        raise CheckpointError(f"weights file {path} has format version {payload.get('version')}, expected {FORMAT_VERSION}")
     return payload

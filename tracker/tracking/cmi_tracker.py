@@ -18,7 +18,7 @@ from torch import nn
 from ..api import Images, present_channels
 from ..config import Config
 from ..geometry import clip_box, iou, sanitize_init_box
-from ..model.checkpoint import BACKBONE_PREFIXES, DOMAIN_PREFIX, load_checkpoint, resolve_weights
+from ..model.checkpoint import BACKBONE_PREFIXES, DOMAIN_PREFIX, configure, load_checkpoint, resolve_weights
 from ..model.network import CMINet
 from . import sampling
 from .online import OnlineClassifier
@@ -87,6 +87,8 @@ class CMITracker:
 
     def __init__(self, cfg: Config, weights: Optional[Weights] = None) -> None:
         """``weights``: a network or state dict to track with instead of the file ``cfg.weights`` names."""
+        if weights is None:
+            cfg = configure(cfg)  # the network is built as its weights file was trained
         self.cfg = cfg
         self.device = pick_device(cfg.device)
         if self.device.type == "cpu":
