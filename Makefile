@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONTRIB := opencv-contrib-python==5.0.0.93
 DEMO_WS := vot_workspace
 
-.PHONY: setup demo test bench weights clean
+.PHONY: setup demo test bench real weights clean
 
 setup: $(STAMP)
 
@@ -41,8 +41,12 @@ test: setup
 	$(PY) -m pytest -q tests
 
 # Slow measurements (not in CI): timings, then all trackers through the toolkit.
-bench: setup
+bench: setup real
 	PYTHONPATH=. $(PY) bench/run.py
+
+# One-pass runs on real RGB-T footage (../shared/data/real-rgbt): mean IoU, success, centre error per tracker.
+real: setup
+	$(PY) -m bench.real
 
 # Shipped weights: a generated training corpus (seeds disjoint from demo/bench/tests), then offline training
 # of the full CMI (models/cmi.pth) and, same recipe, of each ablation's interaction mode (models/README.md).
