@@ -167,3 +167,11 @@ def test_single_modality_zeroes_the_other():
     net = CMINet(ModelConfig(modalities="rgb"), imagenet=False)
     f_r, f_t = net.extract(torch.rand(1, 3, 64, 64) * 255, torch.rand(1, 1, 64, 64) * 255)
     assert f_t.shape == f_r.shape and torch.count_nonzero(f_t) == 0 and torch.count_nonzero(f_r) > 0
+
+
+def test_lambda_init_starts_the_propagated_term(maps):
+    f_r, f_t = maps
+    cmi = CrossModalInteraction(8, 4, 6, 16, "pixel", lambda_init=0.5)
+    cat_r, _ = cmi.concat(f_r, f_t)
+    assert float(cmi.lam["R"]) == 0.5 and float(cmi.lam["T"]) == 0.5
+    assert cat_r[:, 8:].abs().sum() > 0  # eq. 1's lambda_R F_{T->R} is there from the first step

@@ -105,3 +105,11 @@ def test_bad_data_spec_is_a_clear_error(tmp_path):
     proc = _train(["--data", "imagenet:/nowhere", "train.steps=1"], tmp_path / "out")
     assert proc.returncode == 2
     assert "imagenet" in proc.stderr
+
+
+def test_overrides_may_come_between_data_options():
+    from tracker.train import parse_args
+
+    args = parse_args(["--data", "vot:a", "train.steps=5", "--data", "vot:b", "--out", "o", "model.cmi_mode=none"])
+    assert args.data == ["vot:a", "vot:b"]
+    assert args.overrides == ["train.steps=5", "model.cmi_mode=none"]

@@ -27,6 +27,7 @@ class ModelConfig:
     embed_dim: int = 64  # channels per modality after a 1x1 projection of the backbone map
     cmi_mode: str = "both"  # none | pixel | relation | both
     cmi_dim: int = 32  # Q/K channels of the 1x1 projections (d in eq. 2)
+    lambda_init: float = 0.0  # initial balance factors lambda_R, lambda_T of eq. 1 (0 = starts as concat fusion)
     reduce_dim: int = 64  # channels per modality after the 1x1 reduction following psi
     fc_dim: int = 256  # width of fc4 / fc5
     dropout: float = 0.5
@@ -65,6 +66,9 @@ class TrackConfig:
     # Fine-tune fc4 online too (MDNet). Off: fc4 stays as trained offline and updates run on its cached
     # activations; needs trained weights, so the tracker turns it on when it runs without them.
     online_fc4: bool = False
+    # Start the online classifier from the weights file's fc4/fc5. Off: fc4/fc5 start fresh (seeded by track.seed) and
+    # are learnt online from the first frame, like fc6; only the projections and the interaction come from the file.
+    offline_classifier: bool = True
     bbreg_samples: int = 600
     bbreg_alpha: float = 1000.0
     # Output box = this blend (centre, log-size) of the regressed box and the plain top-k mean. The regressor is fit

@@ -245,7 +245,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="run folder: last.pth (resumable), cmi.pth (for tracking), train.log, loss.csv")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pth")
     parser.add_argument("overrides", nargs="*", help="section.key=value, e.g. train.steps=500")
-    return parser.parse_args(list(argv))
+    return parser.parse_intermixed_args(list(argv))  # overrides may come between --data options
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -31,6 +31,11 @@ class BinaryClassifier(nn.Module):
         """fc5 and fc6 on fc4 activations (N, hidden) -> (N, 2) logits."""
         return (self.online if domain is None else self.domains[domain])(self.fc5(h4))
 
+    def reset_hidden(self) -> None:
+        """Fresh fc4 and fc5 (PyTorch's default initialisation, from the global RNG)."""
+        self.fc4[0].reset_parameters()
+        self.fc5[0].reset_parameters()
+
     def reset_online_head(self, generator: Optional[torch.Generator] = None) -> None:
         """Fresh fc6 for a new target (small random weights, zero bias)."""
         with torch.no_grad():

@@ -14,7 +14,7 @@ where the two modalities agree. ``both`` averages the two affinities (rows still
 ``none`` is plain concat fusion: the propagated term is zero.
 
 psi is a concat followed by a 1x1 reduction with ReLU. lambda_R, lambda_T are learned
-scalars initialised to 0, so an untrained module is concat fusion. s is a learned
+scalars initialised to ``lambda_init`` (default 0: an untrained module is concat fusion). s is a learned
 temperature initialised to n: softmax of a product of two softmax rows (values ~1/n^2)
 is otherwise almost uniform.
 """
@@ -29,7 +29,8 @@ MODES = ("none", "pixel", "relation", "both")
 
 
 class CrossModalInteraction(nn.Module):
-    def __init__(self, channels: int, qk_dim: int, out_dim: int, positions: int, mode: str = "both") -> None:
+    def __init__(self, channels: int, qk_dim: int, out_dim: int, positions: int, mode: str = "both",
+                 lambda_init: float = 0.0) -> None:
         super().__init__()
         if mode not in MODES:
             raise ValueError(f"CMI mode {mode!r}: expected one of {', '.join(MODES)}")
@@ -39,7 +40,7 @@ class CrossModalInteraction(nn.Module):
         self.q = nn.ModuleDict({m: nn.Conv2d(channels, qk_dim, 1) for m in "RT"})
         self.k = nn.ModuleDict({m: nn.Conv2d(channels, qk_dim, 1) for m in "RT"})
         self.v = nn.ModuleDict({m: nn.Conv2d(channels, channels, 1) for m in "RT"})
-        self.lam = nn.ParameterDict({m: nn.Parameter(torch.zeros(())) for m in "RT"})
+        self.lam = nn.ParameterDict({m: nn.Parameter(torch.tensor(float(lambda_init))) for m in "RT"})
         self.log_scale = nn.Parameter(torch.tensor(math.log(positions)))
         self.reduce = nn.ModuleDict({m: nn.Conv2d(2 * channels, out_dim, 1) for m in "RT"})
         self.act = nn.ReLU(inplace=True)

@@ -37,7 +37,8 @@ class CMINet(nn.Module):
         self.proj_r = nn.Conv2d(channels, cfg.embed_dim, 1)
         self.proj_t = nn.Conv2d(channels, cfg.embed_dim, 1)
         positions = cfg.pool_size * cfg.pool_size
-        self.cmi = CrossModalInteraction(cfg.embed_dim, cfg.cmi_dim, cfg.reduce_dim, positions, cfg.cmi_mode)
+        self.cmi = CrossModalInteraction(cfg.embed_dim, cfg.cmi_dim, cfg.reduce_dim, positions, cfg.cmi_mode,
+                                         cfg.lambda_init)
         self.feature_dim = 2 * cfg.reduce_dim * positions
         self.classifier = BinaryClassifier(self.feature_dim, cfg.fc_dim, cfg.dropout)
         self.eval()

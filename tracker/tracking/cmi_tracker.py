@@ -96,9 +96,12 @@ class CMITracker:
         torch.manual_seed(cfg.track.seed)  # untrained layers start from the same draw in every process
         self.net, trained = load_network(cfg, weights)
         self.t = cfg.track
+        if trained and not self.t.offline_classifier:
+            self.net.classifier.reset_hidden()  # draws follow track.seed (set above)
+            trained = False
         if not trained and not self.t.online_fc4:  # a random fc4 must be learnt online
             self.t = dataclasses.replace(self.t, online_fc4=True)
-            log.info("no CMI weights: fc4 is trained online (track.online_fc4=true)")
+            log.info("fresh fc4: it is trained online (track.online_fc4=true)")
         self.net.to(self.device).eval()
         self.classifier = OnlineClassifier(self.net.classifier, self.t, self.device)
         self.refiner = BoxRefiner(self.t, per_modality=self.t.bbreg_per_modality and cfg.model.modalities == "rgbt")
