@@ -11,11 +11,13 @@ import pytest
 import torch
 
 from tracker.config import Config, ModelConfig
-from tracker.model.backbone import EfficientNetLite0Classifier, EfficientNetLite0Features, WeightsError
+from tracker.model.backbone import EfficientNetLite0Features, WeightsError
 from tracker.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from tracker.model.cmi import CrossModalInteraction
 from tracker.model.network import CMINet
 from tracker.model.roi_align import roi_align
+
+from helpers.imagenet import EfficientNetLite0Classifier
 
 
 def test_imagenet_weights_classify_grace_hopper():

@@ -202,9 +202,6 @@ class Config:
             set_value(cfg, key.strip(), value.strip())
         return cfg.validate()
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 def set_value(cfg: object, dotted: str, raw: object) -> None:
     """Set ``section.key`` on a nested dataclass, coercing ``raw`` to the field type."""

@@ -11,8 +11,6 @@ import collections
 import copy
 import dataclasses
 import logging
-from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import torch
