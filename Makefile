@@ -30,7 +30,7 @@ test: setup
 
 # Slow measurements (not in CI): timings, then all trackers through the toolkit.
 bench: setup
-	PYTHONPATH=. $(PY) bench/run.py
+	$(PY) -m bench.run
 
 # Shipped weights: a generated training corpus (seeds disjoint from demo/bench/tests), then offline training
 # of the full CMI (models/cmi.pth) and, same recipe, of each ablation's interaction mode (models/README.md).

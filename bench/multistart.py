@@ -6,7 +6,7 @@ toolkit's own failure rule (overlap <= 0.1 for 10 frames) and ``compute_eao_part
 No realtime frame skipping and no TraX: use it to rank variants, and the toolkit (`bench/run.py`) for
 reported numbers.
 
-Run: PYTHONPATH=. .venv/bin/python bench/multistart.py --label NAME [--seed 11] [--tracker cmi] [key=value ...]
+Run: .venv/bin/python -m bench.multistart --label NAME [--seed 11] [--tracker cmi] [key=value ...]
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ drops, timings, soak run), the toolkit's HTML report and EAO-curve / AR plots un
 Resumable: the toolkit skips tracker/sequence pairs whose results exist, so an interrupted
 bench continues where it stopped.
 
-Run: PYTHONPATH=. .venv/bin/python bench/run.py [--sequences 8 --frames 760 --anchor-spacing 250] [TRACKER ...]
+Run: .venv/bin/python -m bench.run [--sequences 8 --frames 760 --anchor-spacing 250] [TRACKER ...]
 
 Sequences are longer than the stack's EAO range (115-755 frames): on shorter ones a run that never
 fails stops counting where its sequence ends while failed runs keep counting (as zeros after the
@@ -75,7 +75,8 @@ def main() -> int:
             # Kept under bench/work/timings so a resumed bench does not measure again (delete to re-measure).
             saved = HERE / "work" / "timings" / f"{Path(script).stem}.txt"
             if not saved.exists():
-                out = subprocess.run([sys.executable, str(HERE / script)], capture_output=True, text=True, check=True)
+                out = subprocess.run([sys.executable, "-m", f"bench.{Path(script).stem}"], cwd=REPO,
+                                     capture_output=True, text=True, check=True)
                 saved.parent.mkdir(parents=True, exist_ok=True)
                 saved.write_text(out.stdout)
             print(saved.read_text(), flush=True)

@@ -4,7 +4,7 @@ Reports, per block of frames, the tracker process's RSS, mean time per frame and
 memory leak or a slowdown over a long evaluation shows as a trend. The sequence is 500 generated
 frames played forwards and backwards (continuous motion, bounded disk).
 
-Run: PYTHONPATH=. .venv/bin/python bench/soak.py [--frames 10000] [--tracker CMI]
+Run: .venv/bin/python -m bench.soak [--frames 10000] [--tracker CMI]
 """
 from __future__ import annotations
 
