@@ -3,7 +3,8 @@
 Writes bench/results.md (EAO/A/R/speed per tracker, per-attribute mean IoU, modality-missing EAO
 drops, timings, soak run), the toolkit's HTML report and EAO-curve / AR plots under bench/.
 Resumable: the toolkit skips tracker/sequence pairs whose results exist, so an interrupted
-bench continues where it stopped.
+bench continues where it stopped. Every cache under bench/work is keyed by what made it (bench/cache.py):
+after a change of the generator, the tracker's code, trackers.ini or a weights file, it is measured again.
 
 Run: .venv/bin/python -m bench.run [--sequences 8 --frames 760 --anchor-spacing 250] [TRACKER ...]
 
@@ -21,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.cache import digest, refresh, results_key
 from tracker.data.blank_channel import blank_channel
 from tracker.data.synthetic import generate_dataset
 from tracker.plots import plot_ar, plot_eao_curves
@@ -32,6 +34,8 @@ REPO = HERE.parent
 # Trackers re-run with a blank channel: the fused tracker, its concat ablation and the fused baseline
 # (the single-modality peers need no such run: they lose everything or nothing).
 MISSING_TRACKERS = ("CMI", "CMI-concat", "NCC-RGBT")
+# What the toolkit writes into a workspace; cleared when the workspace's key changes (the sequences have their own).
+RESULT_ENTRIES = ("results", "analysis", "cache", "reports")
 
 
 def evaluate(ws: Path, trackers, label: str) -> Path:
@@ -42,9 +46,13 @@ def evaluate(ws: Path, trackers, label: str) -> Path:
     return analyze(ws, trackers)
 
 
-def workspace(path: Path, make_sequences) -> Path:
-    if not (path / "sequences" / "list.txt").exists():
-        make_sequences(path / "sequences")
+def workspace(path: Path, make_sequences, key: dict) -> Path:
+    """A toolkit workspace whose results belong to ``key``; ``make_sequences`` writes (or reuses) its sequences."""
+    make_sequences(path / "sequences")
+    had_results = (path / "results").exists()
+    stale = refresh(path, key, RESULT_ENTRIES)
+    if stale and had_results:
+        print(f"[{path.name}] {', '.join(stale)} changed: earlier results removed", flush=True)
     (path / "config.yaml").write_text(f"registry:\n- {REPO / 'trackers.ini'}\nstack: vot2019/rgbtir\n")
     return path
 
@@ -69,10 +77,12 @@ def main() -> int:
     parser.add_argument("trackers", nargs="*")
     args = parser.parse_args()
 
+    key = results_key(REPO)
     sections = []
     if not args.skip_timing:
+        # Kept under bench/work/timings so a resumed bench does not measure again, while the key holds.
+        refresh(HERE / "work" / "timings", {**key, "scripts": digest(HERE.glob("*.py"), REPO)})
         for script in ("bench_model.py", "bench_tracker.py", "soak.py"):
-            # Kept under bench/work/timings so a resumed bench does not measure again (delete to re-measure).
             saved = HERE / "work" / "timings" / f"{Path(script).stem}.txt"
             if not saved.exists():
                 out = subprocess.run([sys.executable, "-m", f"bench.{Path(script).stem}"], cwd=REPO,
@@ -85,7 +95,7 @@ def main() -> int:
     name = f"ws-{args.sequences}x{args.frames}-a{args.anchor_spacing}-s{args.seed}"
     ws = workspace(HERE / "work" / name,
                    lambda seqs: generate_dataset(seqs, args.sequences, args.frames, args.seed,
-                                                 anchor_spacing=args.anchor_spacing))
+                                                 anchor_spacing=args.anchor_spacing, reuse=True), key)
     trackers = args.trackers or registered_trackers(ws)
     analysis = evaluate(ws, trackers, "benchmark")
     rows = summarize(ws, trackers, analysis)
@@ -104,7 +114,7 @@ def main() -> int:
         chosen = [t for t in MISSING_TRACKERS if t in trackers]
         for channel in ("ir", "color"):
             derived = workspace(HERE / "work" / f"{name}-blank-{channel}",
-                                lambda seqs: blank_channel(ws / "sequences", seqs, channel))
+                                lambda seqs: blank_channel(ws / "sequences", seqs, channel), key)
             scores = read_analysis(evaluate(derived, chosen, f"blank {channel}"))
             rows_missing.append((channel, {t: scores[t]["eao"] for t in chosen}))
         lines = ["| tracker | EAO both | EAO blank thermal | drop | EAO blank RGB | drop |", "|---|---|---|---|---|---|"]
