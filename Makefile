@@ -42,19 +42,20 @@ test: setup
 
 # Slow measurements (not in CI): timings, then all trackers through the toolkit.
 bench: setup real
-	PYTHONPATH=. $(PY) bench/run.py
+	$(PY) -m bench.run
 
 # One-pass runs on real RGB-T footage (../shared/data/real-rgbt): mean IoU, success, centre error per tracker.
 real: setup
 	$(PY) -m bench.real
 
-# Shipped weights: a generated training corpus (seeds disjoint from demo/bench/tests), then offline training
-# of the full CMI (models/cmi.pth) and, same recipe, of each ablation's interaction mode (models/README.md).
+# Shipped weights: a generated training corpus (seeds disjoint from demo/bench/tests; --reuse keeps it while the
+# generator is unchanged), then offline training from scratch of the full CMI (models/cmi.pth) and, same recipe,
+# of each ablation's interaction mode (models/README.md).
 CORPUS := bench/work/corpus
 WEIGHTS := both:cmi pixel:cmi-pixel relation:cmi-relation none:cmi-concat
 weights: setup
-	test -f $(CORPUS)/list.txt || $(PY) -m tracker.data.synthetic --out $(CORPUS) --sequences 200 --frames 80 --seed 500
-	for pair in $(WEIGHTS); do mode=$${pair%%:*}; name=$${pair#*:}; \
+	$(PY) -m tracker.data.synthetic --out $(CORPUS) --sequences 200 --frames 80 --seed 500 --reuse
+	for pair in $(WEIGHTS); do mode=$${pair%%:*}; name=$${pair#*:}; rm -rf bench/work/train-$$name; \
 	  $(PY) -m tracker.train --config models/cmi-train.yaml --data vot:$(CORPUS) --out bench/work/train-$$name \
 	    model.cmi_mode=$$mode && cp bench/work/train-$$name/cmi.pth models/$$name.pth || exit 1; done
 

@@ -1,7 +1,7 @@
 """Forward time per frame of the CMI network on 2 CPU threads, split by stage, for each CMI mode.
 
 Also times the paper-faithful path (every candidate cropped and run through the backbone)
-to show what RoIAlign on shared feature maps buys. Run: make bench (or PYTHONPATH=. .venv/bin/python bench/bench_model.py)
+to show what RoIAlign on shared feature maps buys. Run: make bench (or .venv/bin/python -m bench.bench_model)
 """
 from __future__ import annotations
 

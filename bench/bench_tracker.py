@@ -1,6 +1,6 @@
 """Per-frame time of the CMI tracker through its Python API, split by stage, plus init time and peak RSS.
 
-Run: make bench (or PYTHONPATH=. .venv/bin/python bench/bench_tracker.py [--frames N])
+Run: make bench (or .venv/bin/python -m bench.bench_tracker [--frames N])
 """
 from __future__ import annotations
 

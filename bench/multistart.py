@@ -6,7 +6,7 @@ toolkit's own failure rule (overlap <= 0.1 for 10 frames) and ``compute_eao_part
 No realtime frame skipping and no TraX: use it to rank variants, and the toolkit (`bench/run.py`) for
 reported numbers.
 
-Run: PYTHONPATH=. .venv/bin/python bench/multistart.py --label NAME [--seed 11] [--tracker cmi] [key=value ...]
+Run: .venv/bin/python -m bench.multistart --label NAME [--seed 11] [--tracker cmi] [key=value ...]
 """
 from __future__ import annotations
 
@@ -93,7 +93,8 @@ def score(results) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--label", required=True, help="results are cached under bench/work/multistart/LABEL-sSEED")
+    parser.add_argument("--label", required=True, help="results are cached under bench/work/multistart/LABEL-sSEED, "
+                        "reused while the tracker's code, weights, generator and these arguments are unchanged")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--sequences", type=int, default=8)
     parser.add_argument("--frames", type=int, default=760)
@@ -103,14 +104,16 @@ def main() -> int:
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
 
+    from bench.cache import results_key
     from tracker.data.synthetic import generate_dataset
 
     ws = HERE / "work" / f"ws-{args.sequences}x{args.frames}-a{args.anchor_spacing}-s{args.seed}" / "sequences"
-    if not (ws / "list.txt").exists():
-        generate_dataset(ws, args.sequences, args.frames, args.seed, anchor_spacing=args.anchor_spacing)
+    generate_dataset(ws, args.sequences, args.frames, args.seed, anchor_spacing=args.anchor_spacing, reuse=True)
     out = HERE / "work" / "multistart" / f"{args.label}-s{args.seed}.json"
-    if out.exists():
-        results = json.loads(out.read_text())
+    key = {**results_key(), "tracker": args.tracker, "overrides": args.overrides, "sequences": ws.parent.name}
+    saved = json.loads(out.read_text()) if out.exists() else {}
+    if isinstance(saved, dict) and saved.get("key") == key:
+        results = saved["runs"]
     else:
         jobs = [(ws, args.tracker, args.overrides, r) for r in runs(ws)]
         jobs.sort(key=lambda j: -(j[3][1] if j[3][2] < 0 else args.frames - j[3][1]))  # longest first
@@ -118,7 +121,7 @@ def main() -> int:
         with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
             results = pool.map(_track, jobs, chunksize=1)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results))
+        out.write_text(json.dumps({"key": key, "runs": results}))
         print(f"{len(jobs)} runs in {time.time() - start:.0f} s", file=sys.stderr)
     s = score(results)
     ms = np.concatenate([r[3] for r in results])

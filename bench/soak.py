@@ -4,18 +4,19 @@ Reports, per block of frames, the tracker process's RSS, mean time per frame and
 memory leak or a slowdown over a long evaluation shows as a trend. The sequence is 500 generated
 frames played forwards and backwards (continuous motion, bounded disk).
 
-Run: PYTHONPATH=. .venv/bin/python bench/soak.py [--frames 10000] [--tracker CMI]
+Run: .venv/bin/python -m bench.soak [--frames 10000] [--tracker CMI]
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 
-from tracker.data.synthetic import generate_sequence
+from tracker.data.synthetic import generate_sequence, is_generated
 from tracker.geometry import iou
 
 HERE = Path(__file__).resolve().parent
@@ -45,9 +46,10 @@ def main() -> int:
     from vot.dataset import load_sequence
     from vot.tracker import ObjectStatus, Registry
 
-    seq_dir = HERE / "work" / "soak"
-    if not (seq_dir / "groundtruth.txt").exists():
-        generate_sequence(seq_dir, 500, seed=5, kinds=("textured", "camera_motion", "scale"))
+    seq_dir, kinds = HERE / "work" / "soak", ("textured", "camera_motion", "scale")
+    if not is_generated(seq_dir, 500, seed=5, kinds=kinds):
+        shutil.rmtree(seq_dir, ignore_errors=True)
+        generate_sequence(seq_dir, 500, seed=5, kinds=kinds)
     sequence = load_sequence(str(seq_dir))
     n = len(sequence)
     order = [i % (n - 1) if (i // (n - 1)) % 2 == 0 else (n - 1) - i % (n - 1) for i in range(args.frames)]

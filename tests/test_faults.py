@@ -1,4 +1,4 @@
-"""Fault suite: every kind of bad input in tracker.data.faults through the real ``vot evaluate`` with CMI.
+"""Fault suite: every kind of bad input in helpers/faults.py through the real ``vot evaluate`` with CMI.
 
 One toolkit run over all faulty sequences (about a minute): the evaluation must complete, every
 frame must be answered with a rectangle inside the image, tracking must stay correct where the
@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tracker.data.faults import FAULTS, SIZE, make_faults
 from tracker.geometry import iou, polygon_to_box
 from tracker.toolkit import ToolkitError, run_overlaps, run_vot
+
+from helpers.faults import FAULTS, SIZE, make_faults
 
 REPO = Path(__file__).resolve().parents[1]
 TRACKER = "CMI"

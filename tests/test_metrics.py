@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tracker.metrics import (
-    evaluate, frame_scores, protocol, read_boxes, read_groundtruth, read_results, result_path, write_results,
-)
+from tracker.metrics import evaluate, frame_scores, protocol, read_boxes, read_results, result_path, write_results
 from tracker.plots import plot_curves
+
+from helpers.groundtruth import read_groundtruth
 
 # A few real sequences per dataset, chosen to hit the special cases: RGBT210 car10 and LasHeR
 # lowerfoamboard / leftopenexersicebook have zero-size GT frames, LasHeR whitecarturnleft has GT

