@@ -9,6 +9,8 @@ import cv2
 import numpy as np
 import torch
 
+from ..api import FramePart, Image
+
 FILL = 127.0  # mid-gray: zero after the backbone's (x - 127) / 128 normalization
 
 
@@ -49,17 +51,36 @@ def search_crop(box: np.ndarray, track, expand: float = 1.0) -> Crop:
     return make_crop(box[:2] + box[2:] / 2, track.crop_size / crop_scale(box, track) * expand, track.crop_size)
 
 
-def cut(image: Optional[np.ndarray], crop: Crop, channels: int) -> torch.Tensor:
-    """(1, channels, size, size) float 0-255 tensor; a missing image gives the neutral fill."""
+def cut(image: Optional[Image], crop: Crop, channels: int) -> torch.Tensor:
+    """(1, channels, size, size) float 0-255 tensor; a missing image gives the neutral fill.
+
+    ``image`` is a whole array on the thermal grid or a :class:`FramePart` (decoded at reduced resolution
+    and/or cut to a region): either way one warp maps its pixels straight into the crop.
+    """
     if image is None:
         return torch.full((1, channels, crop.size, crop.size), FILL)
+    if isinstance(image, FramePart):
+        src, (ax, ay), (bx, by) = image.pixels, image.step, image.offset
+    else:
+        src, ax, ay, bx, by = image, 1.0, 1.0, 0.0, 0.0
+    # Array pixel q lands on crop pixel ((a q + b) - origin) * scale.
     s = crop.scale
-    affine = np.array([[s, 0, -crop.origin[0] * s], [0, s, -crop.origin[1] * s]], np.float32)
-    # INTER_AREA-like smoothing matters when shrinking large targets: blur before a big downscale.
-    src = image
-    if s < 0.5:
-        k = int(1 / s) | 1
-        src = cv2.GaussianBlur(image, (k, k), 0)
+    mx, my = s * ax, s * ay
+    tx, ty = s * (bx - crop.origin[0]), s * (by - crop.origin[1])
+    # INTER_AREA-like smoothing matters when shrinking large targets: blur before a big downscale. Only the
+    # source rectangle the crop reads is blurred (plus the kernel's reach, so the crop is unchanged).
+    if min(mx, my) < 0.5:
+        k = int(1 / min(mx, my)) | 1
+        h, w = src.shape[:2]
+        x0 = int(np.clip(np.floor(-tx / mx) - k, 0, w))
+        x1 = int(np.clip(np.ceil((crop.size - tx) / mx) + k + 1, 0, w))
+        y0 = int(np.clip(np.floor(-ty / my) - k, 0, h))
+        y1 = int(np.clip(np.ceil((crop.size - ty) / my) + k + 1, 0, h))
+        if x1 <= x0 or y1 <= y0:
+            return torch.full((1, channels, crop.size, crop.size), FILL)
+        src = cv2.GaussianBlur(src[y0:y1, x0:x1], (k, k), 0)
+        tx, ty = tx + mx * x0, ty + my * y0
+    affine = np.array([[mx, 0, tx], [0, my, ty]], np.float32)
     out = cv2.warpAffine(src, affine, (crop.size, crop.size), flags=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=(FILL,) * 3)
     t = torch.from_numpy(out).float()
