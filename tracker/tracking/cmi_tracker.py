@@ -3,7 +3,8 @@
 Per frame: crop around the last box, one backbone pass for both modalities (:mod:`.search`), Gaussian
 candidates -> CMI features -> the online classifier (:mod:`.online`); the top-k mean is refined by box
 regression and its size damped (:mod:`.refine`). :class:`CMITracker` composes these parts and keeps the
-per-sequence state (:class:`SequenceState`).
+per-sequence state (:class:`SequenceState`). Before each frame :meth:`CMITracker.read_hint` names the next
+search crop, so the frame loader can decode only what that crop reads (``tracker.api.ReadHint``).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..api import Images, present_channels
+from ..api import Images, ReadHint, frame_size, present_channels
 from ..config import Config
 from ..geometry import clip_box, iou, sanitize_init_box
 from ..model.checkpoint import BACKBONE_PREFIXES, DOMAIN_PREFIX, configure, load_checkpoint, resolve_weights
@@ -122,12 +123,22 @@ class CMITracker:
         """The search region around ``box`` with its backbone features."""
         return SearchRegion.extract(self.net, images, box, self.t, self.device, expand)
 
+    def expand(self) -> float:
+        """How much wider than usual the next search crop is: it grows with each consecutive failure."""
+        return min(self.t.failure_expand ** self.state.failures, self.t.max_expand)
+
+    def read_hint(self) -> Optional[ReadHint]:
+        """The area the next ``track`` call crops and its sampling scale (``tracker.api.ReadHint``), or None
+        before the first frame."""
+        if self.state is None:
+            return None
+        return SearchRegion.read_hint(self.state.box, self.t, self.expand())
+
     def initialize(self, images: Images, box) -> None:
         present = present_channels(images)
         if not present:
             raise ValueError("no readable channel in the initialization frame")
-        ref = images[present[-1]]  # thermal if present: the ground truth follows its grid
-        size = (ref.shape[1], ref.shape[0])
+        size = frame_size(images[present[-1]])  # thermal if present: the ground truth follows its grid
         box = sanitize_init_box(box, *size)
         s = self.state = SequenceState(box, box[2:].copy(), size, np.random.default_rng(self.t.seed))
         t = self.t
@@ -152,7 +163,7 @@ class CMITracker:
     def track(self, images: Images) -> tuple[np.ndarray, float]:
         s, t = self.state, self.t
         s.frame += 1
-        expand = min(t.failure_expand ** s.failures, t.max_expand)
+        expand = self.expand()
         region = self.search(images, s.box, expand)
         cands = sampling.gaussian(s.rng, s.box, t.candidates, t.trans_std * expand, t.scale_step)
         cands[:, 2:] = np.clip(cands[:, 2:], t.min_box, None)

@@ -6,7 +6,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..api import Images, present_channels
+from ..api import Images, ReadHint, present_channels
 from ..config import TrackConfig
 from ..model.network import CMINet
 from .crop import Crop, cut, search_crop
@@ -23,6 +23,13 @@ class SearchRegion:
         self.crop = crop
         self.feats = feats
         self.device = device
+
+    @staticmethod
+    def read_hint(box: np.ndarray, track: TrackConfig, expand: float = 1.0) -> ReadHint:
+        """What :meth:`extract` with the same arguments reads of a frame: the crop's area (image xywh) and
+        its scale, for the frame loader (``tracker.api.ReadHint``)."""
+        crop = search_crop(box, track, expand)
+        return ReadHint(crop.area(), crop.scale)
 
     @classmethod
     def extract(cls, net: CMINet, images: Images, box: np.ndarray, track: TrackConfig, device: torch.device,
