@@ -110,33 +110,37 @@ def test_bad_files_on_the_hinted_path(frame, tmp_path, caplog):
 
 
 def test_tracker_boxes_with_hints_match_whole_frames(tmp_path):
-    """The CMI tracker on a generated sequence scaled to 1280x960 (target about 130 px, so 1/2 decoding):
-    boxes from hinted loading stay in full-resolution pixels and agree with whole-frame loading."""
+    """The CMI tracker (search region, online classifier, box refiner) on a generated sequence scaled to 1280x960
+    (target about 130 px, so 1/2 decoding), run by the shared sequence runner: boxes from hinted loading stay in
+    full-resolution pixels and agree with whole-frame loading."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     from speed import scaled_sequence
 
     from tracker.config import Config
     from tracker.data.datasets import read_sequence
     from tracker.geometry import iou
+    from tracker.runner import run_sequence
     from tracker.tracking import CMITracker
 
+    class Recording(CMITracker):
+        """The CMI tracker, noting what the loader handed it."""
+
+        def track(self, images):
+            self.seen.append(images["ir"])
+            return super().track(images)
+
     seq = read_sequence("vot", scaled_sequence(tmp_path / "seq", 15, (W, H), seed=5, kinds=("textured",)))
-    color, ir, gt = [str(p) for p in seq.color], [str(p) for p in seq.ir], seq.boxes
-    tracker = CMITracker(Config.load(None, ["warmup=false"]))
-    boxes, reductions = {}, []
+    frames = [seq.paths(i) for i in range(len(seq))]
+    tracker = Recording(Config.load(None, ["warmup=false"]))
+    boxes, seen = {}, {}
     for hinted in (False, True):
-        loader = FrameLoader()
-        tracker.initialize(loader.load({"color": color[0], "ir": ir[0]}), gt[0])
-        out = []
-        for i in range(1, len(gt)):
-            hint = tracker.read_hint() if hinted else None
-            images = loader.load({"color": color[i], "ir": ir[i]}, hint)
-            if hinted:
-                reductions.append(images["ir"].step[0])
-            out.append(tracker.track(images)[0])
-        boxes[hinted] = np.array(out)
-    assert max(reductions) >= 2  # the fast path did decode at reduced scale
+        tracker.seen = []
+        boxes[hinted] = run_sequence(tracker, frames, seq.boxes[0], hints=hinted).boxes[1:]
+        seen[hinted] = tracker.seen
+    assert all(isinstance(image, np.ndarray) and image.shape == (H, W) for image in seen[False])
+    assert all(isinstance(part, FramePart) and part.full_size == (W, H) for part in seen[True])
+    assert max(part.step[0] for part in seen[True]) >= 2  # the fast path did decode at reduced scale
     agree = iou(boxes[False], boxes[True])
     # Measured: 0.94-1.0 per frame; both paths 0.92-0.99 on the ground truth.
     assert agree.mean() > 0.85 and agree.min() > 0.7
-    assert iou(boxes[True], gt[1:]).mean() > 0.8
+    assert iou(boxes[True], seq.boxes[1:]).mean() > 0.8

@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tracker.api import FramePart, ReadHint
 from tracker.runner import SequenceRunner, run_sequence
 
 
@@ -80,3 +81,69 @@ def test_initialization_needs_a_readable_frame(frames):
         runner.initialize({"color": frames[0]["color"] + ".x", "ir": None}, (5, 5, 10, 10))
     # A box partly outside is brought inside the image before the tracker sees it.
     np.testing.assert_array_equal(runner.initialize(frames[0], (50, 30, 20, 20)), [50, 30, 10, 10])
+
+
+class Hinting(Scripted):
+    """A scripted tracker that reads one region per frame and says so (``tracker.api`` read_hint)."""
+
+    def __init__(self, answers) -> None:
+        super().__init__(answers)
+        self.images = []
+
+    def read_hint(self):
+        return ReadHint((10.0, 5.0, 30.0, 30.0), 0.4)
+
+    def track(self, images):
+        self.images.append(images)
+        return super().track(images)
+
+
+@pytest.fixture()
+def jpeg_frames(tmp_path):
+    rng = np.random.default_rng(2)
+    paths = []
+    for i in range(4):
+        color, ir = tmp_path / f"c{i}.jpg", tmp_path / f"i{i}.jpg"
+        cv2.imwrite(str(color), rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
+        cv2.imwrite(str(ir), rng.integers(0, 255, (120, 160), dtype=np.uint8))
+        paths.append({"color": str(color), "ir": str(ir)})
+    return paths
+
+
+def test_the_runner_passes_the_trackers_read_hint_to_the_loader(jpeg_frames):
+    box = np.array([10.0, 10.0, 20.0, 15.0])
+    hinted, whole = Hinting([box] * 3), Hinting([box] * 3)
+    run_sequence(hinted, jpeg_frames, (5, 5, 10, 10))
+    run_sequence(whole, jpeg_frames, (5, 5, 10, 10), hints=False)
+    for images in hinted.images:  # scale 0.4: decoded at 1/2, only around the hinted area
+        for part in images.values():
+            assert isinstance(part, FramePart) and part.full_size == (160, 120) and part.step == (2.0, 2.0)
+            assert part.pixels.shape[1] < 80
+    assert all(isinstance(image, np.ndarray) for images in whole.images for image in images.values())
+
+
+def test_trax_session_logs_load_and_track_time_per_sequence(jpeg_frames, caplog):
+    from trax.image import FileImage
+    from trax.region import Rectangle
+
+    from tracker.vot import Session
+
+    class Request:
+        def __init__(self, paths, box=None):
+            self.image = {c: FileImage.create(p) for c, p in paths.items()}
+            self.objects = [(Rectangle.create(*box), {})] if box is not None else []
+
+    tracker = Hinting([np.array([10.0, 10.0, 20.0, 15.0])] * 6)
+    session = Session(tracker)
+    with caplog.at_level(logging.INFO, logger="tracker"):
+        session.initialize(Request(jpeg_frames[0], (5, 5, 10, 10)))
+        for paths in jpeg_frames[1:]:
+            session.track(Request(paths))
+        tracker.frame = 0
+        session.initialize(Request(jpeg_frames[0], (5, 5, 10, 10)))  # the next sequence: this one's line
+        session.track(Request(jpeg_frames[1]))
+        session.log_times()  # what QUIT and a closed pipe do
+    timing = [r.getMessage() for r in caplog.records if r.getMessage().startswith("timing:")]
+    assert len(timing) == 2 and timing[0].startswith("timing: 3 frames, load median ")
+    assert timing[1].startswith("timing: 1 frames")
+    assert isinstance(tracker.images[0]["ir"], FramePart)

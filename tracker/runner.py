@@ -4,6 +4,11 @@ Frames are read by :class:`tracker.frames.FrameLoader`; a channel missing from a
 sequence and the tracker goes on with the other one. A frame the tracker fails on (an exception, or a box that is
 not four finite numbers) is logged with its index and answered with the last good box at confidence 0, so one bad
 frame never ends a long evaluation.
+
+A tracker with a ``read_hint()`` method (``tracker.api``) is asked before each frame which region it will read, and
+the loader decodes only that, at the resolution the tracker samples it (boxes stay in full-resolution pixels);
+``hints=False`` loads whole frames, the reference path. The TraX adapter, evaluation and the benches all run the
+hinted path, so what they measure is what the toolkit runs.
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from .api import CHANNELS, Images, Tracker, present_channels
+from .api import CHANNELS, Images, ReadHint, Tracker, present_channels
 from .frames import FrameLoader
 from .geometry import clip_box, sanitize_init_box
 from .reporting import ReportOnce
@@ -27,17 +32,18 @@ Paths = Mapping[str, Optional[str]]  # channel -> image file of one frame
 class SequenceRunner:
     """Feeds one sequence's frames to a tracker and keeps its last good answer."""
 
-    def __init__(self, tracker: Tracker) -> None:
+    def __init__(self, tracker: Tracker, hints: bool = True) -> None:
         self.tracker = tracker
         self.loader = FrameLoader()
+        self.read_hint = getattr(tracker, "read_hint", None) if hints else None
         self.reports = ReportOnce(log)
         self.box = np.zeros(4)  # last good answer
         self.frame = 0  # index of the last frame, 0 = initialization
         self.load_seconds = 0.0  # reading the last frame
         self.track_seconds = 0.0  # the tracker's work on the last frame
 
-    def load(self, paths: Paths) -> Images:
-        images = self.loader.load(paths)
+    def load(self, paths: Paths, hint: Optional[ReadHint] = None) -> Images:
+        images = self.loader.load(paths, hint)
         present = present_channels(images)
         for channel in CHANNELS:
             if channel not in present:
@@ -69,10 +75,11 @@ class SequenceRunner:
         self.load_seconds = self.track_seconds = 0.0
         try:
             start = time.perf_counter()
-            images = self.load(paths)
+            images = self.load(paths, self.read_hint() if self.read_hint else None)
             loaded = time.perf_counter()
+            self.load_seconds = loaded - start
             box, score = self.tracker.track(images)
-            self.load_seconds, self.track_seconds = loaded - start, time.perf_counter() - loaded
+            self.track_seconds = time.perf_counter() - loaded
             box = np.asarray(box, dtype=np.float64)
             score = float(score)
             if box.shape != (4,) or not np.all(np.isfinite(box)):
@@ -94,9 +101,10 @@ class Run:
     track_ms: np.ndarray  # (N,) the tracker's initialize/track call
 
 
-def run_sequence(tracker: Tracker, frames: Sequence[Paths], init_box) -> Run:
-    """Initialize ``tracker`` on ``frames[0]`` with ``init_box`` and track the rest, in the order given."""
-    runner = SequenceRunner(tracker)
+def run_sequence(tracker: Tracker, frames: Sequence[Paths], init_box, hints: bool = True) -> Run:
+    """Initialize ``tracker`` on ``frames[0]`` with ``init_box`` and track the rest, in the order given
+    (``hints``: as :class:`SequenceRunner`)."""
+    runner = SequenceRunner(tracker, hints)
     n = len(frames)
     boxes, scores, load_ms, track_ms = np.zeros((n, 4)), np.ones(n), np.zeros(n), np.zeros(n)
     boxes[0] = runner.initialize(frames[0], init_box)

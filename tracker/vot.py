@@ -56,16 +56,28 @@ class Session:
 
     def __init__(self, tracker) -> None:
         self.runner = SequenceRunner(tracker)
+        self.times: list[tuple[float, float]] = []  # (load, track) seconds per frame of this sequence
+
+    def log_times(self) -> None:
+        """One line with this sequence's frame loading vs tracking time (bench/speed.py reads it)."""
+        if self.times:
+            load, track = np.array(self.times).T * 1000
+            log.info("timing: %d frames, load median %.2f ms, track median %.2f ms, load + track median %.2f ms",
+                     len(load), np.median(load), np.median(track), np.median(load + track))
+        self.times = []
 
     def initialize(self, request) -> np.ndarray:
         if not request.objects:
             raise RegionError("initialization request carries no region")
+        self.log_times()
         paths = image_paths(request)
         log.info("initialize on %s", " ".join(f"{c}={p}" for c, p in paths.items()))
         return self.runner.initialize(paths, region_to_box(request.objects[0][0]))
 
     def track(self, request) -> tuple[np.ndarray, float]:
-        return self.runner.track(image_paths(request))
+        answer = self.runner.track(image_paths(request))
+        self.times.append((self.runner.load_seconds, self.runner.track_seconds))
+        return answer
 
 
 def serve(tracker) -> int:
@@ -82,6 +94,7 @@ def serve(tracker) -> int:
         while True:
             request = server.wait()
             if request.type == trax.TraxStatus.QUIT:
+                session.log_times()
                 break
             if request.type == trax.TraxStatus.INITIALIZE:
                 try:
@@ -96,6 +109,7 @@ def serve(tracker) -> int:
             server.status([(Rectangle.create(x, y, w, h), {"confidence": score})])
     except trax.TraxException as err:
         # The toolkit closed the pipe (interrupted run): nothing left to answer.
+        session.log_times()
         log.info("TraX session ended: %s", err)
         return 0
     try:
