@@ -92,7 +92,7 @@ def main() -> int:
     if not args.skip_timing:
         # Kept under bench/work/timings so a resumed bench does not measure again, while the key holds.
         refresh(HERE / "work" / "timings", {**key, "scripts": digest(HERE.glob("*.py"), REPO)})
-        for script in ("bench_model.py", "bench_tracker.py", "soak.py"):
+        for script in ("bench_model.py", "bench_tracker.py", "speed.py", "soak.py"):
             saved = HERE / "work" / "timings" / f"{Path(script).stem}.txt"
             if not saved.exists():
                 out = subprocess.run([sys.executable, "-m", f"bench.{Path(script).stem}"], cwd=REPO,

@@ -1,19 +1,35 @@
 """Speed bench: the CMI TraX process through the VOT toolkit's runtime at 320x240, 640x480 and 1920x1080.
 
-Placeholder: only the sequence helper so far.
+Per size: one generated sequence (rendered at 640x480, resampled to the size, written as JPEG like the real
+datasets), the tracker started through vot-toolkit 0.7.4's TraX runtime (as ``vot evaluate`` starts it) and
+played under the stack's realtime rule (20 fps, 3 grace frames: a late answer makes the toolkit skip the
+next frames, replicated from ``vot.tracker.RealtimeTrackerRuntime``). Reports median / p95 / max per-frame
+time as the toolkit measures it, the tracker process's own load vs track split (its ``timing:`` log line),
+init time (median of 3 initializations), the process's peak RSS and the skipped frames.
+Writes bench/speed.md and prints its table (``make bench`` runs it with the other timings, bench/run.py).
+
+Run: PYTHONPATH=. .venv/bin/python bench/speed.py [--frames 300] [--sizes 320x240 640x480 1920x1080] [key=value ...]
 """
 from __future__ import annotations
 
+import argparse
+import re
 import shutil
+import sys
+import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from tracker.data.datasets import read_anchors, read_sequence, read_vot_meta
 from tracker.data.synthetic import JPEG_QUALITY, generate_sequence
 from tracker.data.vot_layout import write_annotations, write_sequence_file
 
 BASE_SIZE = (640, 480)
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+FPS, GRACE = 20.0, 3  # vot2019/rgbtir realtime settings
 CHANNEL_KEYS = ("channels.color", "channels.ir", "fps", "format")  # written by write_sequence_file itself
 
 
@@ -45,3 +61,103 @@ def scaled_sequence(out_dir: Path, frames: int, size: tuple[int, int], seed: int
     write_sequence_file(out_dir, meta["channels.color"], meta["channels.ir"], fields)
     shutil.rmtree(base_dir)
     return out_dir
+
+
+def peak_rss_mb() -> float:
+    """Largest peak resident memory (VmHWM) among this process's children: the tracker process."""
+    import os
+
+    peak = 0.0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            if int(re.search(r"PPid:\s+(\d+)", text).group(1)) == os.getpid():
+                peak = max(peak, int(re.search(r"VmHWM:\s+(\d+)", text).group(1)) / 1024)
+        except (OSError, AttributeError, ValueError):
+            continue
+    return peak
+
+
+def run_size(size: tuple[int, int], frames: int, overrides: list[str], work: Path) -> dict:
+    from vot.dataset import load_sequence
+    from vot.tracker import ObjectStatus, Registry
+
+    seq_dir = scaled_sequence(work / f"seq-{size[0]}x{size[1]}", frames, size, seed=5,
+                              kinds=("night", "occlusion", "camera_motion"))
+    log_file = work / f"tracker-{size[0]}x{size[1]}.log"
+    log_file.unlink(missing_ok=True)
+    args = ", ".join(repr(a) for a in [f"log_file={log_file}", *overrides])
+    registry = work / "trackers.ini"
+    registry.write_text(f"[CMI-speed]\nlabel = CMI-speed\nprotocol = traxpython\n"
+                        f"command = import tracker.vot as t; sys.exit(t.main({args}))\npaths = {REPO}\n")
+    sequence = load_sequence(str(seq_dir))
+    runtime = Registry([str(registry)], root=str(REPO))["CMI-speed"].runtime(log=False)
+    interval = 1.0 / FPS
+    times, skipped, inits = [], 0, []
+    try:
+        frame = sequence.frame(0)
+        _, init = runtime.initialize(frame, [ObjectStatus(frame.groundtruth(), {})])
+        inits.append(init)
+        countdown, late = GRACE, 0.0
+        for k in range(1, len(sequence)):
+            if late > interval:  # the toolkit gives this frame to nobody: skipped
+                late -= interval
+                skipped += 1
+                continue
+            late = 0.0
+            _, elapsed = runtime.update(sequence.frame(k))
+            times.append(elapsed)
+            if elapsed > interval:
+                if countdown > 0:
+                    countdown -= 1
+                else:
+                    late = elapsed - interval
+        for k in (len(sequence) // 3, 2 * len(sequence) // 3):  # re-initializations, as multistart anchors
+            frame = sequence.frame(k)
+            _, init = runtime.initialize(frame, [ObjectStatus(frame.groundtruth(), {})])
+            inits.append(init)
+        rss = peak_rss_mb()
+    finally:
+        runtime.stop()
+    time.sleep(0.5)
+    split = re.search(r"timing: (\d+) frames, load median ([\d.]+) ms, track median ([\d.]+) ms",
+                      log_file.read_text() if log_file.exists() else "")
+    ms = np.array(times) * 1000
+    return {"size": f"{size[0]}x{size[1]}", "frames": len(times), "median": np.median(ms),
+            "p95": np.percentile(ms, 95), "max": ms.max(), "load": float(split.group(2)) if split else float("nan"),
+            "track": float(split.group(3)) if split else float("nan"), "init": np.median(inits) * 1000,
+            "rss": rss, "skipped": skipped}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--sizes", nargs="+", default=["320x240", "640x480", "1920x1080"])
+    parser.add_argument("--out", type=Path, default=HERE / "speed.md")
+    parser.add_argument("overrides", nargs="*", help="tracker config overrides, e.g. threads=2")
+    args = parser.parse_args()
+    work = HERE / "work" / "speed"
+    work.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for text in args.sizes:
+        size = tuple(int(v) for v in text.lower().split("x"))
+        rows.append(run_size(size, args.frames, args.overrides, work))
+        print(f"{text}: median {rows[-1]['median']:.1f} ms, {rows[-1]['skipped']} skipped", file=sys.stderr, flush=True)
+    lines = ["| frame size | frames timed | median ms | p95 ms | max ms | load median ms | track median ms | "
+             "init ms | peak RSS MB | skipped |", "|---" * 10 + "|"]
+    for r in rows:
+        lines.append(f"| {r['size']} | {r['frames']} | {r['median']:.1f} | {r['p95']:.1f} | {r['max']:.0f} | "
+                     f"{r['load']:.1f} | {r['track']:.1f} | {r['init']:.0f} | {r['rss']:.0f} | {r['skipped']} |")
+    table = "\n".join(lines)
+    print(table)
+    args.out.write_text(
+        f"# Speed through TraX\n\nGenerated by `bench/speed.py` on {time.strftime('%Y-%m-%d %H:%M')}: CMI through "
+        f"vot-toolkit 0.7.4's TraX runtime, {args.frames}-frame generated sequence per size (JPEG), realtime rule "
+        f"{FPS:.0f} fps / {GRACE} grace frames, overrides {' '.join(args.overrides) or 'none'}, "
+        f"2 CPU threads. Per-frame times as the toolkit measures them; load/track split from the tracker "
+        f"process's own log.\n\n{table}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

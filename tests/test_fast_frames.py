@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import logging
-import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -113,9 +111,7 @@ def test_tracker_boxes_with_hints_match_whole_frames(tmp_path):
     """The CMI tracker (search region, online classifier, box refiner) on a generated sequence scaled to 1280x960
     (target about 130 px, so 1/2 decoding), run by the shared sequence runner: boxes from hinted loading stay in
     full-resolution pixels and agree with whole-frame loading."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    from speed import scaled_sequence
-
+    from bench.speed import scaled_sequence
     from tracker.config import Config
     from tracker.data.datasets import read_sequence
     from tracker.geometry import iou
