@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 MODES = ("none", "pixel", "relation", "both")
@@ -81,5 +82,50 @@ class CrossModalInteraction(nn.Module):
 
     def forward(self, f_r: torch.Tensor, f_t: torch.Tensor) -> torch.Tensor:
         """Fused candidate features (N, 2 * out_dim, h, w): [F'_R, F'_T]."""
+        if not torch.is_grad_enabled():
+            return self._inference(f_r, f_t)
         cat_r, cat_t = self.concat(f_r, f_t)
         return torch.cat([self.act(self.reduce["R"](cat_r)), self.act(self.reduce["T"](cat_t))], 1)
+
+    def _fused_weights(self, m: str, other: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """One (2 qk + 2 out, C) matrix per modality m: Q, K, the reduction's F_m half, and the message to the
+        other modality already through its V, lambda and reduction (propagation is linear because affinity
+        rows sum to 1); plus the constant that V's bias adds to the other modality's output."""
+        c = self.v[m].in_channels
+        red_other = self.reduce[other].weight.flatten(1)  # (out, 2C): [F_other half, message half]
+        msg = self.lam[other] * red_other[:, c:] @ self.v[m].weight.flatten(1)  # (out, C)
+        weight = torch.cat([self.q[m].weight.flatten(1), self.k[m].weight.flatten(1),
+                            self.reduce[m].weight.flatten(1)[:, :c], msg])
+        bias = torch.cat([self.q[m].bias, self.k[m].bias, self.reduce[m].bias,
+                          self.lam[other] * red_other[:, c:] @ self.v[m].bias])
+        return weight, bias
+
+    def _inference(self, f_r: torch.Tensor, f_t: torch.Tensor) -> torch.Tensor:
+        """forward() without autograd as a few batched matrix products on (N, positions, C) instead of 1x1
+        convolutions of 5x5 maps: same result to float rounding (tests/test_fast_path.py), fewer and larger ops."""
+        n, c, h, w = f_r.shape
+        d, out = self.qk_dim, self.reduce["R"].out_channels
+        y = {}
+        for m, other, f in (("R", "T", f_r), ("T", "R", f_t)):
+            weight, bias = self._fused_weights(m, other)
+            y[m] = F.linear(f.flatten(2).transpose(1, 2), weight, bias)  # (N, n, 2d + 2 out)
+        q = {m: y[m][..., :d] for m in "RT"}
+        k = {m: y[m][..., d:2 * d] for m in "RT"}
+        base = {m: y[m][..., 2 * d:2 * d + out] for m in "RT"}
+        message = {m: y[m][..., 2 * d + out:] for m in "RT"}  # from m, for the other modality
+        if self.mode == "none":
+            fused_r, fused_t = base["R"], base["T"]
+        else:
+            w_r = torch.softmax(q["R"] @ k["R"].transpose(1, 2) / math.sqrt(d), dim=-1)
+            w_t = torch.softmax(q["T"] @ k["T"].transpose(1, 2) / math.sqrt(d), dim=-1)
+            if self.mode == "pixel":
+                a_to_r, a_to_t = w_t, w_r
+            else:
+                w_rel = self.relation_affinity(w_r, w_t)
+                a_to_r = a_to_t = w_rel
+                if self.mode == "both":
+                    a_to_r, a_to_t = (w_t + w_rel) / 2, (w_r + w_rel) / 2
+            fused_r = torch.baddbmm(base["R"], a_to_r, message["T"])
+            fused_t = torch.baddbmm(base["T"], a_to_t, message["R"])
+        fused = torch.relu(torch.cat([fused_r, fused_t], dim=2))  # (N, n, 2 out)
+        return fused.transpose(1, 2).reshape(n, 2 * out, h, w)
