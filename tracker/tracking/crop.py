@@ -63,25 +63,28 @@ def cut(image: Optional[Image], crop: Crop, channels: int) -> torch.Tensor:
         src, (ax, ay), (bx, by) = image.pixels, image.step, image.offset
     else:
         src, ax, ay, bx, by = image, 1.0, 1.0, 0.0, 0.0
-    # Array pixel q lands on crop pixel ((a q + b) - origin) * scale.
+    # Array pixel q lands on crop pixel ((a q + b) - origin) * scale: crop pixel u reads array pixel q0 + u / m.
     s = crop.scale
     mx, my = s * ax, s * ay
-    tx, ty = s * (bx - crop.origin[0]), s * (by - crop.origin[1])
-    # INTER_AREA-like smoothing matters when shrinking large targets: blur before a big downscale. Only the
-    # source rectangle the crop reads is blurred (plus the kernel's reach, so the crop is unchanged).
-    if min(mx, my) < 0.5:
-        k = int(1 / min(mx, my)) | 1
-        h, w = src.shape[:2]
-        x0 = int(np.clip(np.floor(-tx / mx) - k, 0, w))
-        x1 = int(np.clip(np.ceil((crop.size - tx) / mx) + k + 1, 0, w))
-        y0 = int(np.clip(np.floor(-ty / my) - k, 0, h))
-        y1 = int(np.clip(np.ceil((crop.size - ty) / my) + k + 1, 0, h))
-        if x1 <= x0 or y1 <= y0:
-            return torch.full((1, channels, crop.size, crop.size), FILL)
-        src = cv2.GaussianBlur(src[y0:y1, x0:x1], (k, k), 0)
-        tx, ty = tx + mx * x0, ty + my * y0
-    affine = np.array([[mx, 0, tx], [0, my, ty]], np.float32)
-    out = cv2.warpAffine(src, affine, (crop.size, crop.size), flags=cv2.INTER_LINEAR,
+    qx, qy = (crop.origin[0] - bx) / ax, (crop.origin[1] - by) / ay
+    # Only the source rectangle the crop reads is used, widened by the bilinear support or, before a big downscale,
+    # by the reach of the blur that smooths it (INTER_AREA-like: matters when shrinking large targets). Its corner
+    # is an absolute pixel and OpenCV gets the inverse map in float64 (WARP_INVERSE_MAP), so a FramePart decoded at
+    # full resolution gives exactly the crop the whole array gives: same pixels, same map.
+    k = int(1 / min(mx, my)) | 1 if min(mx, my) < 0.5 else 0
+    pad = max(k, 1)
+    h, w = src.shape[:2]
+    x0 = int(np.clip(np.floor(qx) - pad, 0, w))
+    x1 = int(np.clip(np.ceil(qx + crop.size / mx) + pad + 1, 0, w))
+    y0 = int(np.clip(np.floor(qy) - pad, 0, h))
+    y1 = int(np.clip(np.ceil(qy + crop.size / my) + pad + 1, 0, h))
+    if x1 <= x0 or y1 <= y0:
+        return torch.full((1, channels, crop.size, crop.size), FILL)
+    src = src[y0:y1, x0:x1]
+    if k:
+        src = cv2.GaussianBlur(src, (k, k), 0)
+    inverse = np.array([[1 / mx, 0, qx - x0], [0, 1 / my, qy - y0]], np.float64)
+    out = cv2.warpAffine(src, inverse, (crop.size, crop.size), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=(FILL,) * 3)
     t = torch.from_numpy(out).float()
     return t.permute(2, 0, 1)[None] if t.ndim == 3 else t[None, None]
