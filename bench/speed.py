@@ -8,7 +8,7 @@ time as the toolkit measures it, the tracker process's own load vs track split (
 init time (median of 3 initializations), the process's peak RSS and the skipped frames.
 Writes bench/speed.md and prints its table (``make bench`` runs it with the other timings, bench/run.py).
 
-Run: PYTHONPATH=. .venv/bin/python bench/speed.py [--frames 300] [--sizes 320x240 640x480 1920x1080] [key=value ...]
+Run: .venv/bin/python -m bench.speed [--frames 300] [--sizes 320x240 640x480 1920x1080] [key=value ...]
 """
 from __future__ import annotations
 
