@@ -141,3 +141,16 @@ def test_tracker_given_a_network_tracks_a_copy(tracker, steady):
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
     with pytest.raises(ValueError, match="lack"):
         CMITracker(cfg, weights={k: v for k, v in before.items() if not k.startswith("classifier.fc5")})
+
+
+def test_offline_classifier_off_starts_fc4_fc5_fresh_and_learns_them_online():
+    from tracker.model.checkpoint import DEFAULT_WEIGHTS
+
+    stored = torch.load(DEFAULT_WEIGHTS, map_location="cpu", weights_only=False)["state"]
+    kept = CMITracker(Config.load(None, ["device=cpu", "warmup=false"]))
+    fresh = CMITracker(Config.load(None, ["device=cpu", "warmup=false", "track.offline_classifier=false"]))
+    for key in ("fc4.0.weight", "fc5.0.weight"):
+        assert torch.equal(kept.net.classifier.state_dict()[key], stored["classifier." + key])
+        assert not torch.equal(fresh.net.classifier.state_dict()[key], stored["classifier." + key])
+    assert torch.equal(fresh.net.cmi.q["R"].weight, stored["cmi.q.R.weight"])  # the interaction still comes from the file
+    assert not kept.t.online_fc4 and fresh.t.online_fc4
