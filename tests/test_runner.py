@@ -34,16 +34,21 @@ class Scripted:
         return answer, 0.5
 
 
-@pytest.fixture()
-def frames(tmp_path):
-    rng = np.random.default_rng(1)
+def write_frames(folder, count: int, size: tuple[int, int], ext: str, seed: int) -> list[dict]:
+    """``count`` random colour/thermal frame pairs of ``size`` (h, w) as ``ext`` files; their paths."""
+    rng = np.random.default_rng(seed)
     paths = []
-    for i in range(6):
-        color, ir = tmp_path / f"c{i}.png", tmp_path / f"i{i}.png"
-        cv2.imwrite(str(color), rng.integers(0, 255, (40, 60, 3), dtype=np.uint8))
-        cv2.imwrite(str(ir), rng.integers(0, 255, (40, 60), dtype=np.uint8))
+    for i in range(count):
+        color, ir = folder / f"c{i}.{ext}", folder / f"i{i}.{ext}"
+        cv2.imwrite(str(color), rng.integers(0, 255, (*size, 3), dtype=np.uint8))
+        cv2.imwrite(str(ir), rng.integers(0, 255, size, dtype=np.uint8))
         paths.append({"color": str(color), "ir": str(ir)})
     return paths
+
+
+@pytest.fixture()
+def frames(tmp_path):
+    return write_frames(tmp_path, 6, (40, 60), "png", seed=1)
 
 
 def test_failed_frames_keep_the_last_good_box(frames, caplog):
@@ -100,14 +105,7 @@ class Hinting(Scripted):
 
 @pytest.fixture()
 def jpeg_frames(tmp_path):
-    rng = np.random.default_rng(2)
-    paths = []
-    for i in range(4):
-        color, ir = tmp_path / f"c{i}.jpg", tmp_path / f"i{i}.jpg"
-        cv2.imwrite(str(color), rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
-        cv2.imwrite(str(ir), rng.integers(0, 255, (120, 160), dtype=np.uint8))
-        paths.append({"color": str(color), "ir": str(ir)})
-    return paths
+    return write_frames(tmp_path, 4, (120, 160), "jpg", seed=2)
 
 
 def test_the_runner_passes_the_trackers_read_hint_to_the_loader(jpeg_frames):

@@ -56,18 +56,20 @@ class CrossModalInteraction(nn.Module):
         """Eq. (3): softmax of the element-wise product of the two pixel affinities."""
         return torch.softmax(self.log_scale.exp() * (w_t * w_r), dim=-1)
 
+    def directed_affinities(self, w_r: torch.Tensor, w_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The affinity that carries thermal into RGB and the one that carries RGB into thermal, by mode."""
+        if self.mode == "pixel":
+            return w_t, w_r
+        w_rel = self.relation_affinity(w_r, w_t)
+        if self.mode == "both":
+            return (w_t + w_rel) / 2, (w_r + w_rel) / 2
+        return w_rel, w_rel
+
     def propagated(self, f_r: torch.Tensor, f_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(F_{T->R}, F_{R->T}), each (N, C, h, w); zeros in ``none`` mode."""
         if self.mode == "none":
             return torch.zeros_like(f_r), torch.zeros_like(f_t)
-        w_r, w_t = self.pixel_affinity(f_r, "R"), self.pixel_affinity(f_t, "T")
-        if self.mode == "pixel":
-            a_to_r, a_to_t = w_t, w_r
-        else:
-            w_rel = self.relation_affinity(w_r, w_t)
-            a_to_r = a_to_t = w_rel
-            if self.mode == "both":
-                a_to_r, a_to_t = (w_t + w_rel) / 2, (w_r + w_rel) / 2
+        a_to_r, a_to_t = self.directed_affinities(self.pixel_affinity(f_r, "R"), self.pixel_affinity(f_t, "T"))
         n, c, h, w = f_r.shape
         v_t = self.v["T"](f_t).flatten(2).transpose(1, 2)  # (N, n, C)
         v_r = self.v["R"](f_r).flatten(2).transpose(1, 2)
@@ -118,13 +120,7 @@ class CrossModalInteraction(nn.Module):
         else:
             w_r = torch.softmax(q["R"] @ k["R"].transpose(1, 2) / math.sqrt(d), dim=-1)
             w_t = torch.softmax(q["T"] @ k["T"].transpose(1, 2) / math.sqrt(d), dim=-1)
-            if self.mode == "pixel":
-                a_to_r, a_to_t = w_t, w_r
-            else:
-                w_rel = self.relation_affinity(w_r, w_t)
-                a_to_r = a_to_t = w_rel
-                if self.mode == "both":
-                    a_to_r, a_to_t = (w_t + w_rel) / 2, (w_r + w_rel) / 2
+            a_to_r, a_to_t = self.directed_affinities(w_r, w_t)
             fused_r = torch.baddbmm(base["R"], a_to_r, message["T"])
             fused_t = torch.baddbmm(base["T"], a_to_t, message["R"])
         fused = torch.relu(torch.cat([fused_r, fused_t], dim=2))  # (N, n, 2 out)
