@@ -192,3 +192,43 @@ def test_cmi_inference_path_equals_autograd_path(mode):
         for lam in module.lam.values():
             lam.zero_()
         assert torch.allclose(module(f_r, f_t), fast, atol=1e-5) == (mode == "none")
+
+
+def test_onnx_runtime_features_equal_pytorch():
+    """The frozen backbone and projections through ONNX Runtime give PyTorch's features, at any crop size."""
+    from tracker.config import ModelConfig
+    from tracker.model.network import CMINet
+
+    torch.manual_seed(0)
+    net = CMINet(ModelConfig())
+    net.accelerate("onnxruntime", threads=2)
+    assert net.fast_features is not None
+    for side in (192, 128):
+        rgb, tir = torch.rand(1, 3, side, side) * 255, torch.rand(1, 1, side, side) * 255
+        with torch.no_grad():
+            fast = net.extract(rgb, tir)
+        with torch.enable_grad():  # autograd always takes the PyTorch path
+            reference = net.extract(rgb, tir)
+        for a, b in zip(fast, reference):
+            assert a.shape == b.shape == (1, 64, side // 16, side // 16)
+            assert float(b.detach().abs().max()) > 0.1  # projections of real activations, not all zero
+            assert torch.allclose(a, b.detach(), atol=1e-4, rtol=1e-4)
+
+
+def test_missing_onnx_runtime(monkeypatch, caplog):
+    """``backend=onnxruntime`` without the package stops with its name; ``auto`` falls back to PyTorch and says so."""
+    import sys
+
+    from tracker.config import ModelConfig
+    from tracker.model.network import CMINet
+    from tracker.model.onnx_backbone import BackendError
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime raises ImportError
+    net = CMINet(ModelConfig())
+    with pytest.raises(BackendError, match="backend=onnxruntime: onnxruntime or onnx is not installed"):
+        net.accelerate("onnxruntime", threads=2)
+    with caplog.at_level(logging.WARNING, logger="tracker"):
+        net.accelerate("auto", threads=2)
+    assert net.fast_features is None and "runs in PyTorch" in caplog.text
+    net.accelerate("torch", threads=2)
+    assert net.fast_features is None

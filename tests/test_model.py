@@ -214,5 +214,5 @@ def test_lambda_init_starts_the_propagated_term(maps):
     f_r, f_t = maps
     cmi = CrossModalInteraction(8, 4, 6, 16, "pixel", lambda_init=0.5)
     cat_r, _ = cmi.concat(f_r, f_t)
-    assert float(cmi.lam["R"]) == 0.5 and float(cmi.lam["T"]) == 0.5
+    assert float(cmi.lam["R"].detach()) == 0.5 and float(cmi.lam["T"].detach()) == 0.5
     assert cat_r[:, 8:].abs().sum() > 0  # eq. 1's lambda_R F_{T->R} is there from the first step

@@ -54,24 +54,32 @@ def test_first_frame_training_separates_candidates(tracker, steady):
     assert accuracy >= 0.9
 
 
-@pytest.mark.parametrize("kinds, frames, seed, tag, alone", [
-    # RGB alone survives the nights of seeds 101, 102, 104 and 105 with the shipped weights (measured). On this one:
-    # fused mean IoU 0.94 in the night and 0.93 after it, RGB alone 0.17 and 0.00.
-    (("night", "distractor"), 250, 103, "night", "rgb"),
-    # Measured on this sequence: fused mean IoU 0.84 in crossover and 0.89 after it, thermal alone 0.07 and 0.00.
-    (("crossover",), 200, 42, "crossover", "tir"),
+@pytest.mark.parametrize("kinds, frames, seeds, tag, alone", [
+    # Measured over seeds 101-106 (2 threads): fused mean IoU 0.87-0.93 in the night (mean 0.91) and 0.81-0.93
+    # after it; RGB alone 0.62-0.86 (mean 0.74) in the night: it degrades but often survives.
+    (("night", "distractor"), 250, (101, 102, 103), "night", "rgb"),
+    # Measured over seeds 40-45: fused 0.60-0.86 in crossover (mean 0.76) and 0.82-0.91 after it; thermal alone
+    # 0.03-0.32 in crossover and 0.00 after it on five of the six.
+    (("crossover",), 200, (40, 41, 42), "crossover", "tir"),
 ], ids=["night-needs-thermal", "crossover-needs-rgb"])
-def test_fusion_survives_where_one_modality_fails(tmp_path, kinds, frames, seed, tag, alone):
-    """In the dark RGB alone loses the target, in thermal crossover thermal alone does; the fused tracker does not."""
-    seq = generate_sequence(tmp_path / tag, frames=frames, seed=seed, kinds=kinds)
-    segment = read_sequence("vot", seq).tags[tag][1:]
-    results = {}
-    for modalities in ("rgbt", alone):
-        boxes, gt = run(CMITracker(Config.load(None, ["device=cpu", f"model.modalities={modalities}"])), seq)
-        results[modalities] = iou(boxes, gt)
-    after = np.arange(len(segment)) >= np.flatnonzero(segment)[-1]  # end of the segment onwards
-    assert results["rgbt"][segment].mean() > 0.6 and results["rgbt"][after].mean() > 0.6
-    assert results[alone][after].mean() < 0.3, f"{alone} alone survived the {tag}: the test sequence is too easy"
+def test_fusion_survives_where_one_modality_fails(tmp_path, kinds, frames, seeds, tag, alone):
+    """In the dark RGB alone degrades, in thermal crossover thermal alone loses the target; the fused tracker keeps
+    it through the segment and after it, and beats the single modality in the segment (means over the seeds)."""
+    trackers = {m: CMITracker(Config.load(None, ["device=cpu", f"model.modalities={m}"])) for m in ("rgbt", alone)}
+    within, after = {m: [] for m in trackers}, {m: [] for m in trackers}
+    for seed in seeds:
+        seq = generate_sequence(tmp_path / f"{tag}-{seed}", frames=frames, seed=seed, kinds=kinds)
+        segment = read_sequence("vot", seq).tags[tag][1:]
+        assert segment.any(), f"seed {seed}: no {tag} segment"
+        tail = np.arange(len(segment)) >= np.flatnonzero(segment)[-1]  # end of the segment onwards
+        for m, tracker in trackers.items():
+            boxes, gt = run(tracker, seq)
+            overlap = iou(boxes, gt)
+            within[m].append(overlap[segment].mean())
+            after[m].append(overlap[tail].mean())
+    assert np.mean(within["rgbt"]) > 0.7 and np.mean(after["rgbt"]) > 0.7, (within["rgbt"], after["rgbt"])
+    assert min(within["rgbt"]) > 0.5, within["rgbt"]
+    assert np.mean(within["rgbt"]) > np.mean(within[alone]) + 0.1, (within["rgbt"], within[alone])
 
 
 @pytest.mark.parametrize(

@@ -164,6 +164,9 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     device: str = "auto"  # auto | cpu | cuda
     threads: int = 2  # torch intra-op threads on CPU
+    # What runs the frozen backbone on CPU: onnxruntime (about 2.5x faster), torch, or auto (onnxruntime when it
+    # loads, else torch with a log line).
+    backend: str = "auto"
     # Track a dummy frame pair at start-up, so torch's lazy kernel set-up does not land in the first (timed)
     # initialize.
     warmup: bool = True
@@ -178,6 +181,7 @@ class Config:
         self.track.validate()
         self.train.validate()
         _choice("device", self.device, ("auto", "cpu", "cuda"))
+        _choice("backend", self.backend, ("auto", "torch", "onnxruntime"))
         _positive("threads", self.threads)
         return self
 

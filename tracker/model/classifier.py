@@ -11,11 +11,25 @@ import torch
 from torch import nn
 
 
+class Dropout(nn.Module):
+    """nn.Dropout drawn as uniform < p: on CPU nn.Dropout's bernoulli_ takes 0.36 ms for a 128x256 batch, this
+    0.14 ms, and the tracker's online updates run two per step."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        return x * (torch.rand_like(x) >= self.p) / (1 - self.p)
+
+
 class BinaryClassifier(nn.Module):
     def __init__(self, in_dim: int, hidden: int, dropout: float, domains: int = 0) -> None:
         super().__init__()
-        self.fc4 = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout))
-        self.fc5 = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout))
+        self.fc4 = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(inplace=True), Dropout(dropout))
+        self.fc5 = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(inplace=True), Dropout(dropout))
         self.hidden = hidden
         self.domains = nn.ModuleList(nn.Linear(hidden, 2) for _ in range(domains))
         self.online = nn.Linear(hidden, 2)

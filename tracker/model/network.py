@@ -11,6 +11,7 @@ from ..config import ModelConfig
 from .backbone import CHANNELS_FOR_STRIDE, EfficientNetLite0Features
 from .classifier import BinaryClassifier
 from .cmi import CrossModalInteraction
+from .onnx_backbone import accelerate
 from .roi_align import roi_align
 
 Features = tuple[torch.Tensor, torch.Tensor]
@@ -41,7 +42,15 @@ class CMINet(nn.Module):
                                          cfg.lambda_init)
         self.feature_dim = 2 * cfg.reduce_dim * positions
         self.classifier = BinaryClassifier(self.feature_dim, cfg.fc_dim, cfg.dropout)
+        self.fast_features = None  # SharedFeatures through ONNX Runtime (accelerate)
         self.eval()
+
+    def accelerate(self, backend: str, threads: int) -> None:
+        """Run the frozen, shared backbone and the projections through ONNX Runtime outside autograd
+        (``tracker.model.onnx_backbone``); ``backend`` auto | torch | onnxruntime. A fine-tuned backbone stays in
+        PyTorch."""
+        if self.cfg.freeze_stages:
+            self.fast_features = accelerate(SharedFeatures(self.backbone_r, self.proj_r, self.proj_t), backend, threads)
 
     @property
     def stride(self) -> int:
@@ -65,10 +74,12 @@ class CMINet(nn.Module):
         use_r, use_t = self.cfg.modalities in ("rgbt", "rgb"), self.cfg.modalities in ("rgbt", "tir")
         tir = tir.expand(-1, 3, -1, -1)
         if use_r and use_t and self.backbone_t is self.backbone_r:
-            b_r, b_t = self.backbone_r(torch.cat([rgb, tir]).contiguous(memory_format=torch.channels_last)).split(len(rgb))
-        else:
-            b_r = self.backbone_r(rgb) if use_r else None
-            b_t = self.backbone_t(tir) if use_t else None
+            both = torch.cat([rgb, tir])
+            if self.fast_features is not None and not torch.is_grad_enabled():
+                return self.fast_features(both).chunk(2)
+            return SharedFeatures(self.backbone_r, self.proj_r, self.proj_t)(both).chunk(2)
+        b_r = self.backbone_r(rgb) if use_r else None
+        b_t = self.backbone_t(tir) if use_t else None
         f_r = F.relu(self.proj_r(b_r)) if use_r else None
         f_t = F.relu(self.proj_t(b_t)) if use_t else None
         ref = f_r if f_r is not None else f_t
@@ -82,3 +93,16 @@ class CMINet(nn.Module):
         """(N, 4) x1y1x2y2 input-pixel boxes -> (N, feature_dim) CMI-fused features."""
         p_r, p_t = self.pool(feats, boxes)
         return self.cmi(p_r, p_t).flatten(1)  # (N, 2 * reduce_dim * P * P)
+
+
+class SharedFeatures(nn.Module):
+    """Both modalities through one frozen backbone as a batch, then each through its projection:
+    [RGB; thermal] (2B, 3, H, W) -> [F_R; F_T] (2B, embed_dim, H/s, W/s). Not a submodule of CMINet (its parts are)."""
+
+    def __init__(self, backbone: nn.Module, proj_r: nn.Module, proj_t: nn.Module) -> None:
+        super().__init__()
+        self.backbone, self.proj_r, self.proj_t = backbone, proj_r, proj_t
+
+    def forward(self, both: torch.Tensor) -> torch.Tensor:
+        b_r, b_t = self.backbone(both.contiguous(memory_format=torch.channels_last)).chunk(2)
+        return torch.cat([F.relu(self.proj_r(b_r)), F.relu(self.proj_t(b_t))])

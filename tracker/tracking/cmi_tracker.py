@@ -104,6 +104,8 @@ class CMITracker:
             self.t = dataclasses.replace(self.t, online_fc4=True)
             log.info("fresh fc4: it is trained online (track.online_fc4=true)")
         self.net.to(self.device).eval()
+        if self.device.type == "cpu":
+            self.net.accelerate(cfg.backend, cfg.threads)
         self.classifier = OnlineClassifier(self.net.classifier, self.t, self.device)
         self.refiner = BoxRefiner(self.t, per_modality=self.t.bbreg_per_modality and cfg.model.modalities == "rgbt")
         self.state: Optional[SequenceState] = None
