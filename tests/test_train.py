@@ -86,6 +86,11 @@ def test_resume_after_sigkill_continues_exactly(corpus, tmp_path):
     from tracker.model.network import CMINet
 
     load_checkpoint(killed / "cmi.pth", CMINet(Config().model, imagenet=False))
+    # They record what they were trained on: the generator version and the seed of each generated sequence.
+    from tracker.data.synthetic import GENERATOR_VERSION
+
+    stamps = torch.load(killed / "cmi.pth", map_location="cpu", weights_only=False)["extra"]["provenance"]["generators"]
+    assert stamps == {f"vot:{corpus}": {"generator": [GENERATOR_VERSION], "seeds": [100, 101, 102, 103]}}
 
 
 def test_corrupt_training_images_are_skipped_and_counted(corpus, tmp_path):

@@ -220,10 +220,13 @@ def provenance(specs: Sequence[str], train_seqs: list, val_seqs: list) -> dict:
         h.update(seq.name.encode())
         h.update(np.ascontiguousarray(seq.boxes, dtype=np.float64).tobytes())
     stamps = {}
-    for spec in specs:
-        stamp = parse_data_spec(spec)[1] / "generator.txt"
-        if stamp.is_file():
-            stamps[spec] = stamp.read_text().strip()
+    for spec in specs:  # generated folders: each sequence file names its generator version and seed
+        found = [dict(line.split("=", 1) for line in f.read_text().splitlines() if "=" in line)
+                 for f in sorted(parse_data_spec(spec)[1].glob("*/sequence"))]
+        found = [keys for keys in found if "generator" in keys]
+        if found:
+            stamps[spec] = {"generator": sorted({k["generator"] for k in found}),
+                            "seeds": sorted({int(k["seed"]) for k in found if k.get("seed", "").isdigit()})}
     return {"data": list(specs), "generators": stamps, "train_sequences": len(train_seqs),
             "validation": [s.name for s in val_seqs], "ground_truth_sha1": h.hexdigest()}
 
