@@ -155,8 +155,10 @@ def test_offline_classifier_off_starts_fc4_fc5_fresh_and_learns_them_online():
     from tracker.model.checkpoint import DEFAULT_WEIGHTS
 
     stored = torch.load(DEFAULT_WEIGHTS, map_location="cpu", weights_only=False)["state"]
-    kept = CMITracker(Config.load(None, ["device=cpu", "warmup=false"]))
-    fresh = CMITracker(Config.load(None, ["device=cpu", "warmup=false", "track.offline_classifier=false"]))
+    kept = CMITracker(Config.load(None, ["device=cpu", "warmup=false", "track.online_fc4=false"]))
+    # A fresh fc4 must be learnt online: the tracker turns online_fc4 back on.
+    fresh = CMITracker(Config.load(None, ["device=cpu", "warmup=false", "track.offline_classifier=false",
+                                          "track.online_fc4=false"]))
     for key in ("fc4.0.weight", "fc5.0.weight"):
         assert torch.equal(kept.net.classifier.state_dict()[key], stored["classifier." + key])
         assert not torch.equal(fresh.net.classifier.state_dict()[key], stored["classifier." + key])
