@@ -1,8 +1,9 @@
-"""The frozen backbone through ONNX Runtime on CPU: same convolutions, faster kernels for the depthwise stages.
+"""The frozen backbone (with the projections after it) through ONNX Runtime on CPU: same convolutions, faster
+kernels for the depthwise stages.
 
-Measured on 2 threads, two 192x192 crops: 4.2 ms instead of 11.4 ms in eager PyTorch, outputs equal within 1e-4
-(tests/test_onnx_backbone.py). Export happens once per process and set of weights (about 0.3 s, before the TraX
-handshake); any failure leaves the PyTorch module in place with a log line.
+Measured on 2 threads, two 192x192 crops: 4.2 ms instead of 11.4 ms in eager PyTorch for the backbone, outputs
+equal within 1e-4 (tests/test_fast_path.py). Export happens once per process and set of weights (about 0.3 s, before
+the TraX handshake); with ``backend=auto`` any failure leaves PyTorch in place with a log line.
 """
 from __future__ import annotations
 
