@@ -32,7 +32,7 @@ from .data.augment import misregister, sensor_effects
 from .data.datasets import parse_data_spec, read_dataset
 from .frames import read_color, read_thermal, resample
 from .geometry import iou
-from .model.checkpoint import CheckpointError, save_checkpoint
+from .model.checkpoint import CheckpointError, save_checkpoint, tensor_digest
 from .model.network import CMINet
 from .tracking import sampling
 from .tracking.crop import crop_scale, cut, make_crop
@@ -175,12 +175,7 @@ def make_schedule(optimizer: torch.optim.Optimizer, tc) -> torch.optim.lr_schedu
 
 def weights_digest(net: torch.nn.Module) -> str:
     """SHA-1 of every trainable tensor: equal digests on all ranks prove DDP kept them in step."""
-    h = hashlib.sha1()
-    for name, p in sorted(net.named_parameters()):
-        if p.requires_grad:
-            h.update(name.encode())
-            h.update(p.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()
+    return tensor_digest((name, p) for name, p in sorted(net.named_parameters()) if p.requires_grad)
 
 
 # --- validation --------------------------------------------------------------------------------

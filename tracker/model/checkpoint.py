@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Optional
 
 import torch
 from torch import nn
@@ -23,6 +24,15 @@ STORED_MODEL_KEYS = ("stride", "freeze_stages", "pool_size", "pool_sampling", "e
 
 class CheckpointError(ValueError):
     """A weights file that cannot be used, with the file and the reason in the message."""
+
+
+def tensor_digest(named: Iterable[tuple[str, torch.Tensor]]) -> str:
+    """SHA-1 of (name, tensor) pairs in the order given: equal digests = equal weights."""
+    h = hashlib.sha1()
+    for name, value in named:
+        h.update(name.encode())
+        h.update(value.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 
 def resolve_weights(setting: str) -> Optional[Path]:

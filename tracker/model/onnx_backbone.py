@@ -7,7 +7,6 @@ the TraX handshake); with ``backend=auto`` any failure leaves PyTorch in place w
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import warnings
@@ -16,6 +15,8 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 from torch import nn
+
+from .checkpoint import tensor_digest
 
 log = logging.getLogger("tracker")
 
@@ -26,18 +27,10 @@ class BackendError(RuntimeError):
     """``backend=onnxruntime`` asked for but not usable here."""
 
 
-def digest(module: nn.Module) -> str:
-    h = hashlib.sha1()
-    for name, value in module.state_dict().items():
-        h.update(name.encode())
-        h.update(value.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()
-
-
 def _session(module: nn.Module, threads: int):
     import onnxruntime as ort  # optional at import time: ``auto`` falls back to PyTorch without it
 
-    key = (digest(module), threads)
+    key = (tensor_digest(module.state_dict().items()), threads)
     if key not in _SESSIONS:
         buffer = io.BytesIO()
         example = torch.zeros(2, 3, 64, 64)
