@@ -23,7 +23,7 @@ $(STAMP): requirements.txt
 # backward from the second). Sequences must outlast the EAO range (115-755 frames): on 150-frame ones EAO ranked
 # the trackers that fail above those that do not (README, pitfalls). Four trackers, 1898 tracked frames each; it
 # ends with a contact sheet of the CMI run (tracker.show).
-DEMO_TRACKERS := CMI CMI-concat CSRT-RGB NCC-RGBT
+DEMO_TRACKERS := CMI CMI-offline CSRT-RGB NCC-RGBT
 DEMO_SEQS := 00-crossover-scale 00-night-camera_motion
 DEMO_GEN := $(PY) -m tracker.data.synthetic --out $(DEMO_WS)/sequences --sequences 1 --frames 760 --anchor-spacing 380
 

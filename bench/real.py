@@ -22,7 +22,7 @@ DEFAULT_ROOT = REPO.parent / "shared" / "data" / "real-rgbt"
 # name -> (tracker, overrides)
 ENTRIES = {
     "CMI": ("cmi", []),
-    "CMI-none": ("cmi", ["weights=none"]),
+    "CMI-offline": ("cmi", ["weights=models/cmi.pth"]),
     "CMI-concat": ("cmi", ["model.cmi_mode=none", "weights=models/cmi-concat.pth"]),
     "CSRT-RGB": ("csrt-rgb", []),
     "CSRT-TIR": ("csrt-tir", []),

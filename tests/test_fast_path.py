@@ -194,13 +194,14 @@ def test_cmi_inference_path_equals_autograd_path(mode):
         assert torch.allclose(module(f_r, f_t), fast, atol=1e-5) == (mode == "none")
 
 
-def test_onnx_runtime_features_equal_pytorch():
+@pytest.mark.parametrize("stride, hierarchical", [(8, True), (8, False), (16, False)])  # default, -, offline files
+def test_onnx_runtime_features_equal_pytorch(stride, hierarchical):
     """The frozen backbone and projections through ONNX Runtime give PyTorch's features, at any crop size."""
     from tracker.config import ModelConfig
     from tracker.model.network import CMINet
 
     torch.manual_seed(0)
-    net = CMINet(ModelConfig())
+    net = CMINet(ModelConfig(stride=stride, hierarchical=hierarchical))
     net.accelerate("onnxruntime", threads=2)
     assert net.fast_features is not None
     for side in (192, 128):
@@ -210,7 +211,7 @@ def test_onnx_runtime_features_equal_pytorch():
         with torch.enable_grad():  # autograd always takes the PyTorch path
             reference = net.extract(rgb, tir)
         for a, b in zip(fast, reference):
-            assert a.shape == b.shape == (1, 64, side // 16, side // 16)
+            assert a.shape == b.shape == (1, 64, side // stride, side // stride)
             assert float(b.detach().abs().max()) > 0.1  # projections of real activations, not all zero
             assert torch.allclose(a, b.detach(), atol=1e-4, rtol=1e-4)
 

@@ -31,6 +31,24 @@ def test_imagenet_weights_classify_grace_hopper():
     assert int(logits.argmax()) == 652  # "military uniform"
 
 
+def test_hierarchical_features_are_the_stride_8_map_and_the_upsampled_stride_16_map():
+    """model.hierarchical: [stage-3 map, stage-5 map resampled onto the stride-8 grid], both from the same weights."""
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 64, 96) * 255
+    nets = {}
+    for name, args in {"both": (8, None, True), "s8": (8,), "s16": (16,)}.items():
+        nets[name] = EfficientNetLite0Features(*args).eval()
+        nets[name].load_imagenet()
+    with torch.no_grad():
+        both, s8, s16 = (nets[n](x) for n in ("both", "s8", "s16"))
+    assert both.shape == (1, 40 + 112, 8, 12) and nets["both"].out_channels == 152
+    assert torch.allclose(both[:, :40], s8, atol=1e-5)
+    up = torch.nn.functional.interpolate(s16, scale_factor=2, mode="bilinear", align_corners=False)
+    assert torch.allclose(both[:, 40:], up, atol=1e-5)
+    with pytest.raises(ValueError, match="stride=8"):
+        ModelConfig(stride=16, hierarchical=True).validate()
+
+
 def test_wrong_weights_file_is_named(tmp_path):
     bad = tmp_path / "lite0.pth"
     torch.save({"_conv_stem.weight": torch.zeros(32, 3, 3, 3)}, bad)

@@ -1,6 +1,8 @@
 """The online CMI tracker on generated sequences: accuracy bars, night, borders, sizes, determinism."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -135,32 +137,47 @@ def test_missing_channel_keeps_tracking(tracker, steady):
     assert np.mean(overlaps) > 0.5
 
 
-def test_tracker_given_a_network_tracks_a_copy(tracker, steady):
+def test_tracker_given_a_network_tracks_a_copy(steady):
     """train.validate hands its network to a tracker: it must track as the tracker that loaded the same weights from
     the file, and its online updates must leave the given network unchanged."""
+    from tracker.model.checkpoint import configure
     from tracker.tracking.cmi_tracker import load_network
 
-    cfg = Config.load(None, ["device=cpu", "warmup=false"])
+    offline = Path(__file__).resolve().parent.parent / "models" / "cmi.pth"
+    cfg = configure(Config.load(None, ["device=cpu", "warmup=false", f"weights={offline}"]))
     net, trained = load_network(cfg)
     assert trained
     before = {k: v.clone() for k, v in net.state_dict().items()}
     np.testing.assert_array_equal(run(CMITracker(cfg, weights=net), steady, frames=12)[0],
-                                  run(tracker, steady, frames=12)[0])
+                                  run(CMITracker(cfg), steady, frames=12)[0])
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
     with pytest.raises(ValueError, match="lack"):
         CMITracker(cfg, weights={k: v for k, v in before.items() if not k.startswith("classifier.fc5")})
 
 
 def test_offline_classifier_off_starts_fc4_fc5_fresh_and_learns_them_online():
-    from tracker.model.checkpoint import DEFAULT_WEIGHTS
-
-    stored = torch.load(DEFAULT_WEIGHTS, map_location="cpu", weights_only=False)["state"]
-    kept = CMITracker(Config.load(None, ["device=cpu", "warmup=false", "track.online_fc4=false"]))
+    offline = Path(__file__).resolve().parent.parent / "models" / "cmi.pth"
+    stored = torch.load(offline, map_location="cpu", weights_only=False)["state"]
+    kept = CMITracker(Config.load(None, ["device=cpu", "warmup=false", "track.online_fc4=false", f"weights={offline}"]))
     # A fresh fc4 must be learnt online: the tracker turns online_fc4 back on.
-    fresh = CMITracker(Config.load(None, ["device=cpu", "warmup=false", "track.offline_classifier=false",
+    fresh = CMITracker(Config.load(None, ["device=cpu", "warmup=false", "track.offline_classifier=false", f"weights={offline}",
                                           "track.online_fc4=false"]))
     for key in ("fc4.0.weight", "fc5.0.weight"):
         assert torch.equal(kept.net.classifier.state_dict()[key], stored["classifier." + key])
         assert not torch.equal(fresh.net.classifier.state_dict()[key], stored["classifier." + key])
     assert torch.equal(fresh.net.cmi.q["R"].weight, stored["cmi.q.R.weight"])  # the interaction still comes from the file
     assert not kept.t.online_fc4 and fresh.t.online_fc4
+
+
+def test_online_memory_keeps_single_modality_views(tracker, steady):
+    """Each confident frame's samples are kept fused, RGB alone and thermal alone (thirds of one memory entry): the
+    zeroed modality's half of a view does not depend on the box, the present one's does."""
+    run(tracker, steady, frames=4)
+    entry = tracker.classifier.pos_memory[-1]  # (3 k, feature_dim)
+    k = len(entry) // 3
+    assert len(entry) == 3 * k and k > 1
+    half = entry.shape[1] // 2  # [F'_R, F'_T], flattened
+    for view, zeroed, present in ((entry[k:2 * k], slice(half, None), slice(None, half)),
+                                  (entry[2 * k:], slice(None, half), slice(half, None))):
+        assert torch.allclose(view[:, zeroed], view[:1, zeroed])
+        assert not torch.allclose(view[:, present], view[:1, present])

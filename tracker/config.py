@@ -20,7 +20,10 @@ class ConfigError(ValueError):
 class ModelConfig:
     """CMI network: backbone, candidate pooling, interaction module, classifier."""
 
-    stride: int = 16  # backbone output stride: 8 or 16
+    stride: int = 8  # backbone output stride: 8 (stages 1-3, finer candidate features) or 16 (stages 1-5)
+    # With stride 8, also the stride-16 map (stages 4-5) upsampled x2 and concatenated: the fine map localizes, the
+    # deeper one recognizes the target again after it was lost.
+    hierarchical: bool = True
     freeze_stages: bool = True  # keep ImageNet backbone weights fixed
     pool_size: int = 5  # RoIAlign grid (pool_size x pool_size) per candidate
     pool_sampling: int = 1  # bilinear samples per RoIAlign bin side
@@ -35,6 +38,8 @@ class ModelConfig:
 
     def validate(self) -> None:
         _choice("model.stride", self.stride, (8, 16))
+        if self.hierarchical and self.stride != 8:
+            raise ConfigError(f"model.hierarchical=true needs model.stride=8 (got {self.stride})")
         _choice("model.cmi_mode", self.cmi_mode, ("none", "pixel", "relation", "both"))
         _choice("model.modalities", self.modalities, ("rgbt", "rgb", "tir"))
         for name in ("pool_size", "pool_sampling", "embed_dim", "cmi_dim", "reduce_dim", "fc_dim"):
@@ -62,7 +67,9 @@ class TrackConfig:
     init_neg: int = 2000  # negative samples (IoU <= 0.3)
     init_iters: int = 40  # optimizer steps on them
     init_lr: float = 1e-3  # their learning rate
-    modality_dropout: bool = True  # also train on each modality alone (the other zeroed)
+    # Also train on each modality alone (the other zeroed), first frame and online updates; when no fused candidate
+    # scores as the target, each modality alone is scored too (thermal crossover, dark RGB).
+    modality_dropout: bool = True
     # Fine-tune fc4 online as well as fc5-fc6 (from the weights file's fc4). Off: fc4 stays as trained offline
     # (faster updates, but on real footage mean IoU 0.34 instead of 0.55: models/README.md); without weights the
     # tracker turns it on by itself.
@@ -135,6 +142,9 @@ class TrainConfig:
     # Probability a frame's colour crop is shifted (up to 8 % of its side) and zoomed (up to 5 %) against the thermal
     # one, as by a misregistered colour camera; 0 = off.
     misregister: float = 0.0
+    # Keep the 1x1 projections of the backbone maps at their seeded initial draw: the offline data (generated scenes)
+    # then shapes only the interaction module and fc4/fc5, not which ImageNet features reach them.
+    freeze_projections: bool = False
     checkpoint_every: int = 250  # steps between checkpoints (last.pth, for --resume)
     log_every: int = 25  # steps between log lines
     val_every: int = 1000  # steps between validations; 0 = only at the end
@@ -171,7 +181,10 @@ class Config:
     # Track a dummy frame pair at start-up, so torch's lazy kernel set-up does not land in the first (timed)
     # initialize.
     warmup: bool = True
-    weights: str = ""  # checkpoint path; empty = models/cmi.pth if present; "none" = untrained (lambda = 0)
+    # Offline-trained layers to start from (e.g. models/cmi.pth), or "none": projections, CMI and fc4/fc5 from their
+    # seeded initial draw (lambda = 0: concat fusion) and the classifier learnt online. "none" is the default because
+    # no offline file trained on generated scenes has matched it on real footage (models/README.md).
+    weights: str = "none"
     log_file: str = ""  # also append log lines here (the toolkit shows a tracker's stderr only when it fails)
     # Dotted keys (e.g. "model.cmi_mode") set by the YAML file or an override, filled in by load. A checkpoint's
     # stored model config supplies the other model keys and must not contradict these.

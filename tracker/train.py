@@ -286,6 +286,9 @@ def train(cfg: Config, args: argparse.Namespace, rank: int, world: int, device: 
         return 2
     torch.manual_seed(tc.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     net = CMINet(cfg.model).to(device)
+    if tc.freeze_projections:
+        net.proj_r.requires_grad_(False)
+        net.proj_t.requires_grad_(False)
     net.set_num_domains(len(train_seqs))
     net.to(device).train()
     optimizer = make_optimizer(net, tc)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 MEAN, STD = 127.0, 128.0
@@ -71,20 +72,28 @@ def _block_specs(count: int) -> list[tuple[int, int, int, int, int]]:
 class EfficientNetLite0Features(nn.Module):
     """Stem + the first blocks of EfficientNet-Lite0: (B, 3, H, W) 0-255 -> (B, C, H/s, W/s)."""
 
-    def __init__(self, stride: int = 16, blocks: Optional[int] = None) -> None:
+    def __init__(self, stride: int = 16, blocks: Optional[int] = None, hierarchical: bool = False) -> None:
+        """``hierarchical`` (stride 8 only): the stride-8 map concatenated with the stride-16 map upsampled x2."""
         super().__init__()
-        count = blocks if blocks is not None else BLOCKS_FOR_STRIDE[stride]
+        count = BLOCKS_FOR_STRIDE[16] if hierarchical else blocks if blocks is not None else BLOCKS_FOR_STRIDE[stride]
+        self.tap = BLOCKS_FOR_STRIDE[8] if hierarchical else None  # blocks whose output joins the last one's
         self._conv_stem = nn.Conv2d(3, STEM, 3, 2, padding=1, bias=False)
         self._bn0 = nn.BatchNorm2d(STEM, eps=1e-3, momentum=0.01)
         self._blocks = nn.ModuleList(MBConv(*spec) for spec in _block_specs(count))
-        self.out_channels = _block_specs(count)[-1][1]
+        self.out_channels = _block_specs(count)[-1][1] + (CHANNELS_FOR_STRIDE[8] if hierarchical else 0)
         self.act = nn.ReLU6(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.act(self._bn0(self._conv_stem((x - MEAN) / STD)))
-        for block in self._blocks:
+        fine = None
+        for k, block in enumerate(self._blocks):
             x = block(x)
-        return x
+            if k + 1 == self.tap:
+                fine = x  # (B, 40, H/8, W/8)
+        if fine is None:
+            return x
+        # Half-pixel bilinear x2 puts each stride-16 cell centre where the stride-8 grid expects it.
+        return torch.cat([fine, F.interpolate(x, size=fine.shape[-2:], mode="bilinear", align_corners=False)], 1)
 
     def load_imagenet(self, path: Optional[Path] = None) -> None:
         """Load the matching subset of the ImageNet weights; every expected key must be there."""

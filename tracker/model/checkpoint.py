@@ -13,13 +13,14 @@ from torch import nn
 
 FORMAT_VERSION = 1
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_WEIGHTS = REPO / "models" / "cmi.pth"
 BACKBONE_PREFIXES = ("backbone_r.", "backbone_t.")
 DOMAIN_PREFIX = "classifier.domains."  # offline training's per-sequence fc6 heads
 # Model settings a checkpoint fixes: the architecture and what its layers learnt to read. model.modalities
 # and model.dropout are left to the user (a fused checkpoint runs with one modality zeroed in CMI-RGB/TIR).
-STORED_MODEL_KEYS = ("stride", "freeze_stages", "pool_size", "pool_sampling", "embed_dim", "cmi_mode", "cmi_dim",
-                     "reduce_dim", "fc_dim")
+STORED_MODEL_KEYS = ("stride", "hierarchical", "freeze_stages", "pool_size", "pool_sampling", "embed_dim",
+                     "cmi_mode", "cmi_dim", "reduce_dim", "fc_dim")
+# What files written before a key existed were trained with.
+LEGACY_MODEL_KEYS = {"hierarchical": False}
 
 
 class CheckpointError(ValueError):
@@ -36,16 +37,14 @@ def tensor_digest(named: Iterable[tuple[str, torch.Tensor]]) -> str:
 
 
 def resolve_weights(setting: str) -> Optional[Path]:
-    """``Config.weights`` -> the file to load: "" = the shipped default if present, "none" = no file."""
-    if setting.lower() == "none":
+    """``Config.weights`` -> the file to load; "none" (or empty) = no file."""
+    if setting.lower() in ("none", ""):
         return None
-    if setting:
-        path = Path(setting)
-        # trackers.ini entries name files like models/cmi-pixel.pth; the toolkit's working directory varies.
-        if not path.is_absolute() and not path.exists() and (REPO / path).exists():
-            return REPO / path
-        return path
-    return DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.exists() else None
+    path = Path(setting)
+    # trackers.ini entries name files like models/cmi-pixel.pth; the toolkit's working directory varies.
+    if not path.is_absolute() and not path.exists() and (REPO / path).exists():
+        return REPO / path
+    return path
 
 
 def configure(cfg):
@@ -60,6 +59,7 @@ def configure(cfg):
     stored = _read(path).get("config", {}).get("model", {})
     defaults = type(cfg.model)()
     model = dataclasses.replace(cfg.model)
+    stored = {**LEGACY_MODEL_KEYS, **stored}
     for key in STORED_MODEL_KEYS:
         if key not in stored or stored[key] == getattr(cfg.model, key):
             continue

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import ModelConfig
-from .backbone import CHANNELS_FOR_STRIDE, EfficientNetLite0Features
+from .backbone import EfficientNetLite0Features
 from .classifier import BinaryClassifier
 from .cmi import CrossModalInteraction
 from .onnx_backbone import accelerate
@@ -24,7 +24,7 @@ class CMINet(nn.Module):
         super().__init__()
         cfg.validate()
         self.cfg = cfg
-        self.backbone_r = EfficientNetLite0Features(cfg.stride)
+        self.backbone_r = EfficientNetLite0Features(cfg.stride, hierarchical=cfg.hierarchical)
         if imagenet:
             self.backbone_r.load_imagenet()
         if cfg.freeze_stages:
@@ -33,7 +33,7 @@ class CMINet(nn.Module):
             self.backbone_t = self.backbone_r.requires_grad_(False).fold_batchnorm()
         else:  # fine-tuned per modality
             self.backbone_t = copy.deepcopy(self.backbone_r)
-        channels = CHANNELS_FOR_STRIDE[cfg.stride]
+        channels = self.backbone_r.out_channels
         # A cheap 1x1 projection on the whole map, before pooling, keeps the per-candidate work small.
         self.proj_r = nn.Conv2d(channels, cfg.embed_dim, 1)
         self.proj_t = nn.Conv2d(channels, cfg.embed_dim, 1)

@@ -162,6 +162,17 @@ class CMITracker:
         self.classifier.learn_first_frame(train_pos, train_neg, pos, neg)
         self.refiner.fit(region, box, s.rng, both)
 
+    def single_modality_candidates(self, region: SearchRegion, cands: np.ndarray, top: np.ndarray,
+                                   score: float) -> tuple[np.ndarray, float]:
+        """When no fused candidate scores as the target, score each modality alone (the classifier also learnt
+        them on the first frame): in thermal crossover the target still stands out in RGB, in the dark in
+        thermal, while the other modality's features now pull every fused score down. Best view's top-k wins."""
+        for view in region.embed_views(cands):
+            view_top, view_score = top_candidates(cands, self.classifier.scores(view), self.t.top_k)
+            if view_score > score:
+                top, score = view_top, view_score
+        return top, score
+
     def track(self, images: Images) -> tuple[np.ndarray, float]:
         s, t = self.state, self.t
         s.frame += 1
@@ -174,6 +185,8 @@ class CMITracker:
         boxes = np.concatenate([cands, sampling.whole(s.rng, s.box, t.far_neg, region.area())])  # + far negatives
         samples = self.classifier.samples(region.embed(boxes))
         top, score = top_candidates(cands, self.classifier.sample_scores(samples[: len(cands)]), t.top_k)
+        if score <= 0 and t.modality_dropout and len(present_channels(images)) == 2:
+            top, score = self.single_modality_candidates(region, cands, top, score)
         success = score > 0
         if success:
             refined = self.refiner.refine(region, cands[top], present_channels(images), self.classifier.scores)
@@ -181,7 +194,8 @@ class CMITracker:
             if s.failures:
                 log.info("frame %d: target found again after %d frames", s.frame, s.failures)
             s.failures = 0
-            self.classifier.collect(samples, boxes, new_box, s.rng)
+            both = t.modality_dropout and len(present_channels(images)) == 2
+            self.classifier.collect(samples, boxes, new_box, s.rng, region.embed_views if both else None)
         else:
             new_box = s.box
             s.failures += 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import collections
 import copy
-from typing import Optional
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -95,16 +95,23 @@ class OnlineClassifier:
         self.pos_memory.append(pos[: self.t.frame_pos * 4])
         self.neg_memory.append(neg[: self.t.frame_neg * 4])
 
-    def collect(self, samples: torch.Tensor, boxes: np.ndarray, target: np.ndarray, rng: np.random.Generator) -> None:
-        """Keep a confident frame's candidates as training samples: IoU >= 0.7 positive, <= 0.3 negative."""
+    def collect(self, samples: torch.Tensor, boxes: np.ndarray, target: np.ndarray, rng: np.random.Generator,
+                views: Optional[Callable[[np.ndarray], Sequence[torch.Tensor]]] = None) -> None:
+        """Keep a confident frame's candidates as training samples: IoU >= 0.7 positive, <= 0.3 negative.
+
+        ``views`` (boxes -> features of each modality alone) adds the kept boxes' single-modality views, so online
+        updates keep the classifier able to score one modality alone (the first frame trains it to)."""
         overlap = iou(boxes, target[None])
         pos = np.flatnonzero(overlap >= 0.7)[: self.t.frame_pos]
         neg = np.flatnonzero(overlap <= 0.3)
         neg = neg[rng.permutation(len(neg))[: self.t.frame_neg]]
-        if len(pos):
-            self.pos_memory.append(samples[torch.from_numpy(pos)])
-        if len(neg):
-            self.neg_memory.append(samples[torch.from_numpy(neg)])
+        for keep, memory in ((pos, self.pos_memory), (neg, self.neg_memory)):
+            if not len(keep):
+                continue
+            kept = [samples[torch.from_numpy(keep)]]
+            if views is not None:
+                kept += [self.samples(v) for v in views(boxes[keep])]
+            memory.append(torch.cat(kept))
 
     def update(self, success: bool, frame: int, failures: int) -> None:
         """Start short-term updates on failure, long-term ones every ``long_interval`` frames; run a budget of steps."""
