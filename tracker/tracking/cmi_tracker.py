@@ -185,7 +185,8 @@ class CMITracker:
         boxes = np.concatenate([cands, sampling.whole(s.rng, s.box, t.far_neg, region.area())])  # + far negatives
         samples = self.classifier.samples(region.embed(boxes))
         top, score = top_candidates(cands, self.classifier.sample_scores(samples[: len(cands)]), t.top_k)
-        if score <= 0 and t.modality_dropout and len(present_channels(images)) == 2:
+        views = t.modality_dropout and len(present_channels(images)) == 2  # each modality alone is learnt too
+        if score <= 0 and views:
             top, score = self.single_modality_candidates(region, cands, top, score)
         success = score > 0
         if success:
@@ -194,8 +195,7 @@ class CMITracker:
             if s.failures:
                 log.info("frame %d: target found again after %d frames", s.frame, s.failures)
             s.failures = 0
-            both = t.modality_dropout and len(present_channels(images)) == 2
-            self.classifier.collect(samples, boxes, new_box, s.rng, region.embed_views if both else None)
+            self.classifier.collect(samples, boxes, new_box, s.rng, region.embed_views if views else None)
         else:
             new_box = s.box
             s.failures += 1
