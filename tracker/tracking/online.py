@@ -105,13 +105,12 @@ class OnlineClassifier:
         pos = np.flatnonzero(overlap >= 0.7)[: self.t.frame_pos]
         neg = np.flatnonzero(overlap <= 0.3)
         neg = neg[rng.permutation(len(neg))[: self.t.frame_neg]]
-        for keep, memory in ((pos, self.pos_memory), (neg, self.neg_memory)):
-            if not len(keep):
-                continue
-            kept = [samples[torch.from_numpy(keep)]]
-            if views is not None:
-                kept += [self.samples(v) for v in views(boxes[keep])]
-            memory.append(torch.cat(kept))
+        both = np.concatenate([pos, neg])
+        # One pooling + CMI pass for the views of positives and negatives together (hot path: every confident frame).
+        alone = [self.samples(v) for v in views(boxes[both])] if views is not None and len(both) else []
+        for part, memory in ((slice(0, len(pos)), self.pos_memory), (slice(len(pos), len(both)), self.neg_memory)):
+            if part.stop > part.start:
+                memory.append(torch.cat([samples[torch.from_numpy(both[part])], *(v[part] for v in alone)]))
 
     def update(self, success: bool, frame: int, failures: int) -> None:
         """Start short-term updates on failure, long-term ones every ``long_interval`` frames; run a budget of steps."""
