@@ -187,11 +187,15 @@ def test_cmi_inference_path_equals_autograd_path(mode):
         fast = module(f_r, f_t)
     assert fast.shape == reference.shape == (7, 24, 3, 3)
     assert torch.allclose(fast, reference.detach(), atol=1e-5, rtol=1e-5)
+    assert module.interacts() == (mode != "none")
     # The propagated term matters in these weights: zeroing lambda changes the output (except plain concat).
     with torch.no_grad():
         for lam in module.lam.values():
             lam.zero_()
-        assert torch.allclose(module(f_r, f_t), fast, atol=1e-5) == (mode == "none")
+        assert not module.interacts()
+        concat = module(f_r, f_t)  # lambda = 0: the inference path skips Q, K and the message
+        assert torch.allclose(concat, fast, atol=1e-5) == (mode == "none")
+    assert torch.allclose(concat, module(f_r, f_t).detach(), atol=1e-5, rtol=1e-5)  # == the convolution path
 
 
 @pytest.mark.parametrize("stride, hierarchical", [(8, True), (8, False), (16, False)])  # default, -, offline files

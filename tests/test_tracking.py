@@ -173,7 +173,7 @@ def test_online_memory_keeps_single_modality_views(tracker, steady):
     """Each confident frame's samples are kept fused, RGB alone and thermal alone (thirds of one memory entry): the
     zeroed modality's half of a view does not depend on the box, the present one's does."""
     run(tracker, steady, frames=4)
-    entry = tracker.classifier.pos_memory[-1]  # (3 k, feature_dim)
+    entry = tracker.classifier.pos_memory.slot(0)  # the last frame: (3 k, feature_dim)
     k = len(entry) // 3
     assert len(entry) == 3 * k and k > 1
     half = entry.shape[1] // 2  # [F'_R, F'_T], flattened

@@ -103,13 +103,23 @@ class CrossModalInteraction(nn.Module):
                           self.lam[other] * red_other[:, c:] @ self.v[m].bias])
         return weight, bias
 
-    def _inference_weights(self) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-        """:meth:`_fused_weights` of both modalities, rebuilt only when a parameter changed (any in-place update
-        bumps a tensor's version): the tracker runs the module several times per frame on unchanged weights,
-        and rebuilding costs 0.1 ms each time."""
+    def interacts(self) -> bool:
+        """Whether the propagated term of eq. (1) can be non-zero: a mode other than ``none`` and some lambda != 0."""
+        return self.mode != "none" and any(float(lam) != 0.0 for lam in self.lam.values())
+
+    def _inference_weights(self) -> tuple[bool, dict[str, tuple[torch.Tensor, torch.Tensor]]]:
+        """Whether the module :meth:`interacts`, and :meth:`_fused_weights` of both modalities (only the
+        reduction's rows when it does not: Q, K and the message would be computed to be multiplied by zero).
+        Rebuilt only when a parameter changed (any in-place update bumps a tensor's version): the tracker runs the
+        module several times per frame on unchanged weights, and rebuilding costs 0.1 ms each time."""
         key = tuple((p.data_ptr(), p._version) for p in self.parameters())
         if key != self._fused[0]:
-            self._fused = (key, {m: self._fused_weights(m, other) for m, other in (("R", "T"), ("T", "R"))})
+            active = self.interacts()
+            weights = {m: self._fused_weights(m, other) for m, other in (("R", "T"), ("T", "R"))}
+            if not active:
+                rows = slice(2 * self.qk_dim, 2 * self.qk_dim + self.reduce["R"].out_channels)
+                weights = {m: (w[rows], b[rows]) for m, (w, b) in weights.items()}
+            self._fused = (key, (active, weights))
         return self._fused[1]
 
     def _inference(self, f_r: torch.Tensor, f_t: torch.Tensor) -> torch.Tensor:
@@ -117,16 +127,16 @@ class CrossModalInteraction(nn.Module):
         convolutions of 5x5 maps: same result to float rounding (tests/test_fast_path.py), fewer and larger ops."""
         n, c, h, w = f_r.shape
         d, out = self.qk_dim, self.reduce["R"].out_channels
-        fused_weights = self._inference_weights()
-        y = {m: F.linear(f.flatten(2).transpose(1, 2), *fused_weights[m])  # (N, n, 2d + 2 out)
+        active, fused_weights = self._inference_weights()
+        y = {m: F.linear(f.flatten(2).transpose(1, 2), *fused_weights[m])  # (N, n, 2d + 2 out), or (N, n, out)
              for m, f in (("R", f_r), ("T", f_t))}
-        q = {m: y[m][..., :d] for m in "RT"}
-        k = {m: y[m][..., d:2 * d] for m in "RT"}
-        base = {m: y[m][..., 2 * d:2 * d + out] for m in "RT"}
-        message = {m: y[m][..., 2 * d + out:] for m in "RT"}  # from m, for the other modality
-        if self.mode == "none":
-            fused_r, fused_t = base["R"], base["T"]
+        if not active:  # concat fusion: psi's reduction of [F_m, 0]
+            fused_r, fused_t = y["R"], y["T"]
         else:
+            q = {m: y[m][..., :d] for m in "RT"}
+            k = {m: y[m][..., d:2 * d] for m in "RT"}
+            base = {m: y[m][..., 2 * d:2 * d + out] for m in "RT"}
+            message = {m: y[m][..., 2 * d + out:] for m in "RT"}  # from m, for the other modality
             w_r = torch.softmax(q["R"] @ k["R"].transpose(1, 2) / math.sqrt(d), dim=-1)
             w_t = torch.softmax(q["T"] @ k["T"].transpose(1, 2) / math.sqrt(d), dim=-1)
             a_to_r, a_to_t = self.directed_affinities(w_r, w_t)

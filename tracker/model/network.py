@@ -86,8 +86,10 @@ class CMINet(nn.Module):
         return (f_r if f_r is not None else torch.zeros_like(ref), f_t if f_t is not None else torch.zeros_like(ref))
 
     def pool(self, feats: Features, boxes: torch.Tensor) -> Features:
-        """RoIAlign of (N, 4) x1y1x2y2 boxes from both maps -> (N, embed_dim, P, P) each."""
-        return tuple(roi_align(f, boxes, self.stride, self.cfg.pool_size, self.cfg.pool_sampling) for f in feats)
+        """RoIAlign of (N, 4) x1y1x2y2 boxes from both maps -> (N, embed_dim, P, P) each (one sampling pass over
+        the maps stacked by channel: the grid is the same)."""
+        pooled = roi_align(torch.cat(feats, 1), boxes, self.stride, self.cfg.pool_size, self.cfg.pool_sampling)
+        return tuple(pooled.split([f.shape[1] for f in feats], dim=1))
 
     def candidate_features(self, feats: Features, boxes: torch.Tensor) -> torch.Tensor:
         """(N, 4) x1y1x2y2 input-pixel boxes -> (N, feature_dim) CMI-fused features."""

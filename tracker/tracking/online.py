@@ -5,9 +5,9 @@ spread over frames so no frame blows the realtime budget (MDNet's scheme).
 """
 from __future__ import annotations
 
-import collections
 import copy
-from typing import Callable, Optional, Sequence
+import math
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from ..config import TrackConfig
 from ..geometry import iou
 from ..model.classifier import BinaryClassifier
+from .memory import Rows, SampleMemory
 
 
 class OnlineClassifier:
@@ -27,10 +28,12 @@ class OnlineClassifier:
         self.device = device
         self.initial = copy.deepcopy(classifier.state_dict())  # what every sequence starts from
         self.optimizer: Optional[torch.optim.Optimizer] = None
-        self.pos_memory: collections.deque = collections.deque(maxlen=track.long_frames)
-        self.neg_memory: collections.deque = collections.deque(maxlen=track.short_frames)
-        self.update_pos: Optional[torch.Tensor] = None  # the training set of the update in progress
-        self.update_neg: Optional[torch.Tensor] = None
+        # A frame keeps at most 4x frame_pos / frame_neg samples: the first frame's, or fused + 2 single-modality views.
+        span = math.ceil(track.update_iters / track.steps_per_frame)  # frames one update reads its training set over
+        self.pos_memory = SampleMemory(track.long_frames, 4 * track.frame_pos, spare=span)
+        self.neg_memory = SampleMemory(track.short_frames, 4 * track.frame_neg, spare=span)
+        self.update_pos: Optional[Rows] = None  # the training set of the update in progress
+        self.update_neg: Optional[Rows] = None
         self.pending = 0  # update steps still to run
 
     def reset(self) -> None:
@@ -70,7 +73,7 @@ class OnlineClassifier:
         return self.sample_scores(self.samples(x))
 
     # --- learning -----------------------------------------------------------------------------
-    def train(self, pos: torch.Tensor, neg: torch.Tensor, steps: int) -> None:
+    def train(self, pos: Union[torch.Tensor, Rows], neg: Union[torch.Tensor, Rows], steps: int) -> None:
         """``steps`` SGD steps with hard-negative mining (MDNet): batches of pos and hardest neg samples."""
         for _ in range(steps):
             p = pos[torch.randint(len(pos), (min(self.t.batch_pos, len(pos)),))]
@@ -119,8 +122,8 @@ class OnlineClassifier:
         if self.pending == 0 and (short or frame % self.t.long_interval == 0):
             # Gather the training set once per update, not on every frame it spans.
             frames = self.t.short_frames if short else self.t.long_frames
-            self.update_pos = torch.cat(list(self.pos_memory)[-frames:])
-            self.update_neg = torch.cat(list(self.neg_memory))
+            self.update_pos = self.pos_memory.rows(frames)
+            self.update_neg = self.neg_memory.rows()
             self.pending = self.t.update_iters
         if self.pending == 0:
             return
