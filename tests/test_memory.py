@@ -51,3 +51,4 @@ def test_bad_use_is_an_error_not_a_silent_truncation():
     assert len(memory) == 0
     memory.append(torch.ones(1, 7))  # another feature size (e.g. fc4 activations): a new ring
     assert memory.slot(0).shape == (1, 7)
+
