@@ -105,7 +105,7 @@ class CrossModalInteraction(nn.Module):
 
     def interacts(self) -> bool:
         """Whether the propagated term of eq. (1) can be non-zero: a mode other than ``none`` and some lambda != 0."""
-        return self.mode != "none" and any(float(lam) != 0.0 for lam in self.lam.values())
+        return self.mode != "none" and any(float(lam.detach()) != 0.0 for lam in self.lam.values())
 
     def _inference_weights(self) -> tuple[bool, dict[str, tuple[torch.Tensor, torch.Tensor]]]:
         """Whether the module :meth:`interacts`, and :meth:`_fused_weights` of both modalities (only the
