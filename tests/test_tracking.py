@@ -137,6 +137,34 @@ def test_missing_channel_keeps_tracking(tracker, steady):
     assert np.mean(overlaps) > 0.5
 
 
+@pytest.mark.parametrize("channel", ["ir", "color"])
+def test_a_blank_channel_is_tracked_as_missing(tracker, steady, channel):
+    """A flat (blank, dead) channel carries no image: its features are zeroed as for a missing one, so a blank
+    channel gives exactly the missing channel's boxes (a constant feature map would otherwise be scored as
+    content, and a view of it scores every candidate alike)."""
+    seq = read_sequence("vot", steady)
+    loader = FrameLoader()
+    boxes = {}
+    for fill in ("blank", None):
+        tracker.initialize(loader.load(seq.paths(0)), seq.boxes[0])
+        boxes[fill] = []
+        for i in range(1, 20):
+            images = loader.load(seq.paths(i))
+            if fill is None:
+                images[channel] = None
+            else:  # mid-gray with a little sensor noise below the flatness threshold
+                noise = np.random.default_rng(i).integers(0, 2, images[channel].shape)
+                images[channel] = (np.full(images[channel].shape, 127) + noise).astype(np.uint8)
+            boxes[fill].append(tracker.track(images)[0])
+    np.testing.assert_allclose(boxes["blank"], boxes[None], atol=0.5)
+    images = loader.load(seq.paths(0))
+    images[channel] = np.full_like(images[channel], 127)
+    region = tracker.search(images, seq.boxes[0])
+    blank, other = (1, 0) if channel == "ir" else (0, 1)
+    assert region.present == ({"ir": "color", "color": "ir"}[channel],)
+    assert float(region.feats[blank].abs().max()) == 0.0 and float(region.feats[other].abs().max()) > 0
+
+
 def test_tracker_given_a_network_tracks_a_copy(steady):
     """train.validate hands its network to a tracker: it must track as the tracker that loaded the same weights from
     the file, and its online updates must leave the given network unchanged."""

@@ -73,6 +73,7 @@ class SequenceState:
     rng: np.random.Generator  # every candidate and sample draw of the sequence
     frame: int = 0
     failures: int = 0  # consecutive frames without a confident candidate
+    flat: tuple[str, ...] = ()  # channels read but blank (no image content) in the last frame
 
 
 def top_candidates(cands: np.ndarray, scores: torch.Tensor, k: int) -> tuple[np.ndarray, float]:
@@ -152,7 +153,7 @@ class CMITracker:
         pos = self.classifier.samples(region.embed(pos_boxes))
         neg = self.classifier.samples(region.embed(neg_boxes))
         train_pos, train_neg = pos, neg
-        both = len(present) == 2
+        both = len(region.present) == 2
         if t.modality_dropout and both:
             # Also learn each modality alone, so a channel that goes missing later is survivable.
             k_pos, k_neg = len(pos_boxes) // 2, len(neg_boxes) // 2
@@ -160,7 +161,7 @@ class CMITracker:
             train_pos = torch.cat([train_pos, *map(views, region.embed_views(pos_boxes[:k_pos]))])
             train_neg = torch.cat([train_neg, *map(views, region.embed_views(neg_boxes[:k_neg]))])
         self.classifier.learn_first_frame(train_pos, train_neg, pos, neg)
-        self.refiner.fit(region, box, s.rng, both)
+        self.refiner.fit(region, box, s.rng)
 
     def single_modality_candidates(self, region: SearchRegion, cands: np.ndarray, top: np.ndarray,
                                    score: float) -> tuple[np.ndarray, float]:
@@ -178,6 +179,11 @@ class CMITracker:
         s.frame += 1
         expand = self.expand()
         region = self.search(images, s.box, expand)
+        flat = tuple(c for c in present_channels(images) if c not in region.present)
+        if flat != s.flat:
+            log.info("frame %d: %s", s.frame, f"channel {'/'.join(flat)} is blank: tracked as missing" if flat
+                     else "no channel is blank any more")
+            s.flat = flat
         cands = sampling.gaussian(s.rng, s.box, t.candidates, t.trans_std * expand, t.scale_step)
         cands[:, 2:] = np.clip(cands[:, 2:], t.min_box, None)
         if s.failures and t.redetect:
@@ -185,12 +191,12 @@ class CMITracker:
         boxes = np.concatenate([cands, sampling.whole(s.rng, s.box, t.far_neg, region.area())])  # + far negatives
         samples = self.classifier.samples(region.embed(boxes))
         top, score = top_candidates(cands, self.classifier.sample_scores(samples[: len(cands)]), t.top_k)
-        views = t.modality_dropout and len(present_channels(images)) == 2  # each modality alone is learnt too
+        views = t.modality_dropout and len(region.present) == 2  # each modality alone is learnt too
         if score <= 0 and views:
             top, score = self.single_modality_candidates(region, cands, top, score)
         success = score > 0
         if success:
-            refined = self.refiner.refine(region, cands[top], present_channels(images), self.classifier.scores)
+            refined = self.refiner.refine(region, cands[top], region.present, self.classifier.scores)
             new_box = clip_box(self.refiner.damp_size(refined, s.box, s.init_size), *s.image_size, min_size=t.min_box)
             if s.failures:
                 log.info("frame %d: target found again after %d frames", s.frame, s.failures)

@@ -20,12 +20,16 @@ class BoxRefiner:
         self.per_modality = per_modality  # per-modality regressors allowed (both modalities in the model)
         self.regressors: dict[str, BoxRegressor] = {}
 
-    def fit(self, region: SearchRegion, box: np.ndarray, rng: np.random.Generator, both: bool) -> None:
-        """Fit on boxes around the first frame's ``box``; ``both``: both channels present, so fit each alone too."""
+    def fit(self, region: SearchRegion, box: np.ndarray, rng: np.random.Generator) -> None:
+        """Fit on boxes around the first frame's ``box``: fused and each modality alone when both have content;
+        with one, on that modality's view (what later frames without the other one are refined with)."""
         t = self.t
         samples = sampling.select(rng, sampling.uniform(rng, box, t.bbreg_samples * 4, 0.3, 1.6),
                                   box, t.bbreg_samples, 0.6, 1.0)
-        views = ("rgbt", "rgb", "tir") if both and self.per_modality else ("rgbt",)
+        if len(region.present) == 2:
+            views = ("rgbt", "rgb", "tir") if self.per_modality else ("rgbt",)
+        else:
+            views = ("rgb",) if region.present == ("color",) else ("tir",)
         self.regressors = {view: BoxRegressor(t.bbreg_alpha) for view in views}
         for reg, x_view in zip(self.regressors.values(), region.embed_views(samples, views)):
             reg.fit(x_view, samples, box)

@@ -13,16 +13,20 @@ from .crop import Crop, cut, search_crop
 
 # Weight of the pooled (RGB, thermal) features in each view of a candidate.
 VIEWS = {"rgbt": (1.0, 1.0), "rgb": (1.0, 0.0), "tir": (0.0, 1.0)}
+# A crop whose grey levels vary less than this (standard deviation, 0-255) holds no image: a blank or dead channel.
+FLAT_STD = 1.0
 
 
 class SearchRegion:
     """Backbone features of one search crop; turns image-pixel boxes into CMI-fused candidate features."""
 
-    def __init__(self, net: CMINet, crop: Crop, feats: tuple[torch.Tensor, torch.Tensor], device: torch.device) -> None:
+    def __init__(self, net: CMINet, crop: Crop, feats: tuple[torch.Tensor, torch.Tensor], device: torch.device,
+                 present: tuple[str, ...] = ("color", "ir")) -> None:
         self.net = net
         self.crop = crop
         self.feats = feats
         self.device = device
+        self.present = present  # channels with image content in this crop (``tracker.api.CHANNELS`` order)
 
     @staticmethod
     def read_hint(box: np.ndarray, track: TrackConfig, expand: float = 1.0) -> ReadHint:
@@ -37,18 +41,20 @@ class SearchRegion:
         """Crop around ``box`` (``expand`` times the usual side) and run the backbone on both modalities.
 
         A missing channel is cut as the neutral fill and contributes zero features, as in the single-modality
-        training views."""
-        present = present_channels(images)
+        training views; so does a channel whose crop is flat (a blank frame), unless both are."""
         crop = search_crop(box, track, expand)
-        rgb = cut(images.get("color"), crop, 3).to(device)
-        tir = cut(images.get("ir"), crop, 1).to(device)
+        rgb = cut(images.get("color"), crop, 3)
+        tir = cut(images.get("ir"), crop, 1)
+        present = present_channels(images)
+        content = tuple(c for c, x in (("color", rgb), ("ir", tir)) if c in present and float(x.std()) >= FLAT_STD)
+        present = content or present
         with torch.no_grad():
-            f_r, f_t = net.extract(rgb, tir)
+            f_r, f_t = net.extract(rgb.to(device), tir.to(device))
         if "color" not in present:
             f_r = torch.zeros_like(f_r)
         if "ir" not in present:
             f_t = torch.zeros_like(f_t)
-        return cls(net, crop, (f_r, f_t), device)
+        return cls(net, crop, (f_r, f_t), device, present)
 
     def area(self) -> tuple[float, float, float, float]:
         """The crop in image xywh (where far negatives and re-detection candidates are drawn)."""
