@@ -21,7 +21,7 @@ class SearchRegion:
     """Backbone features of one search crop; turns image-pixel boxes into CMI-fused candidate features."""
 
     def __init__(self, net: CMINet, crop: Crop, feats: tuple[torch.Tensor, torch.Tensor], device: torch.device,
-                 present: tuple[str, ...] = ("color", "ir")) -> None:
+                 present: tuple[str, ...]) -> None:
         self.net = net
         self.crop = crop
         self.feats = feats
