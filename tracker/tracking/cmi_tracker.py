@@ -163,12 +163,13 @@ class CMITracker:
         self.classifier.learn_first_frame(train_pos, train_neg, pos, neg)
         self.refiner.fit(region, box, s.rng)
 
-    def single_modality_candidates(self, region: SearchRegion, cands: np.ndarray, top: np.ndarray,
-                                   score: float) -> tuple[np.ndarray, float]:
+    def single_modality_candidates(self, region: SearchRegion, pooled: tuple[torch.Tensor, torch.Tensor],
+                                   cands: np.ndarray, top: np.ndarray, score: float) -> tuple[np.ndarray, float]:
         """When no fused candidate scores as the target, score each modality alone (the classifier also learnt
         them on the first frame): in thermal crossover the target still stands out in RGB, in the dark in
-        thermal, while the other modality's features now pull every fused score down. Best view's top-k wins."""
-        for view in region.embed_views(cands):
+        thermal, while the other modality's features now pull every fused score down. Best view's top-k wins.
+        ``pooled``: the candidates' RoIAlign output, already computed for the fused scores."""
+        for view in region.fuse(pooled):
             view_top, view_score = top_candidates(cands, self.classifier.scores(view), self.t.top_k)
             if view_score > score:
                 top, score = view_top, view_score
@@ -189,11 +190,13 @@ class CMITracker:
         if s.failures and t.redetect:
             cands = np.concatenate([cands, sampling.whole(s.rng, s.box, t.redetect, region.area())])
         boxes = np.concatenate([cands, sampling.whole(s.rng, s.box, t.far_neg, region.area())])  # + far negatives
-        samples = self.classifier.samples(region.embed(boxes))
+        pooled = region.pool(boxes)  # (N, C, P, P) x 2: scored fused, and per modality when needed
+        samples = self.classifier.samples(region.fuse(pooled, ("rgbt",))[0])
         top, score = top_candidates(cands, self.classifier.sample_scores(samples[: len(cands)]), t.top_k)
         views = t.modality_dropout and len(region.present) == 2  # each modality alone is learnt too
         if score <= 0 and views:
-            top, score = self.single_modality_candidates(region, cands, top, score)
+            top, score = self.single_modality_candidates(region, tuple(p[: len(cands)] for p in pooled), cands,
+                                                         top, score)
         success = score > 0
         if success:
             refined = self.refiner.refine(region, cands[top], region.present, self.classifier.scores)
@@ -201,7 +204,8 @@ class CMITracker:
             if s.failures:
                 log.info("frame %d: target found again after %d frames", s.frame, s.failures)
             s.failures = 0
-            self.classifier.collect(samples, boxes, new_box, s.rng, region.embed_views if views else None)
+            kept_views = (lambda rows: region.fuse(tuple(p[torch.from_numpy(rows)] for p in pooled))) if views else None
+            self.classifier.collect(samples, boxes, new_box, s.rng, kept_views)
         else:
             new_box = s.box
             s.failures += 1

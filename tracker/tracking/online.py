@@ -102,15 +102,15 @@ class OnlineClassifier:
                 views: Optional[Callable[[np.ndarray], Sequence[torch.Tensor]]] = None) -> None:
         """Keep a confident frame's candidates as training samples: IoU >= 0.7 positive, <= 0.3 negative.
 
-        ``views`` (boxes -> features of each modality alone) adds the kept boxes' single-modality views, so online
-        updates keep the classifier able to score one modality alone (the first frame trains it to)."""
+        ``views`` (row indices of ``boxes`` -> features of each modality alone) adds the kept boxes' single-modality
+        views, so online updates keep the classifier able to score one modality alone (the first frame trains it to)."""
         overlap = iou(boxes, target[None])
         pos = np.flatnonzero(overlap >= 0.7)[: self.t.frame_pos]
         neg = np.flatnonzero(overlap <= 0.3)
         neg = neg[rng.permutation(len(neg))[: self.t.frame_neg]]
         both = np.concatenate([pos, neg])
-        # One pooling + CMI pass for the views of positives and negatives together (hot path: every confident frame).
-        alone = [self.samples(v) for v in views(boxes[both])] if views is not None and len(both) else []
+        # One CMI pass for the views of positives and negatives together (hot path: every confident frame).
+        alone = [self.samples(v) for v in views(both)] if views is not None and len(both) else []
         for part, memory in ((slice(0, len(pos)), self.pos_memory), (slice(len(pos), len(both)), self.neg_memory)):
             if part.stop > part.start:
                 memory.append(torch.cat([samples[torch.from_numpy(both[part])], *(v[part] for v in alone)]))

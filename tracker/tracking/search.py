@@ -65,14 +65,26 @@ class SearchRegion:
         with torch.no_grad():
             return self.net.candidate_features(self.feats, self.crop.boxes_to_crop(boxes).to(self.device))
 
-    def embed_views(self, boxes: np.ndarray, views: Sequence[str] = ("rgb", "tir")) -> tuple[torch.Tensor, ...]:
-        """Candidate features of ``boxes`` per view: ``rgbt`` both modalities, ``rgb``/``tir`` the other one zeroed.
-
-        RoIAlign is linear, so zeroing a pooled modality equals pooling a zeroed map: one pooling and one
-        CMI pass serve every view.
-        """
+    def pool(self, boxes: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """RoIAlign of (N, 4) image xywh boxes from both maps, (N, C, P, P) each: pooled once, fused per view
+        (:meth:`fuse`) as often as needed."""
         with torch.no_grad():
-            p_r, p_t = self.net.pool(self.feats, self.crop.boxes_to_crop(boxes).to(self.device))  # (N, C, P, P) each
-            fused = self.net.cmi(torch.cat([p_r * VIEWS[v][0] for v in views]),
-                                 torch.cat([p_t * VIEWS[v][1] for v in views]))
-        return fused.flatten(1).split(len(boxes))  # len(views) x (N, feature_dim)
+            return self.net.pool(self.feats, self.crop.boxes_to_crop(boxes).to(self.device))
+
+    def fuse(self, pooled: tuple[torch.Tensor, torch.Tensor],
+             views: Sequence[str] = ("rgb", "tir")) -> tuple[torch.Tensor, ...]:
+        """Candidate features of pooled boxes per view: ``rgbt`` both modalities, ``rgb``/``tir`` the other one
+        zeroed. RoIAlign is linear, so zeroing a pooled modality equals pooling a zeroed map: one CMI pass serves
+        every view."""
+        p_r, p_t = pooled
+        if views == ("rgbt",):  # every frame's candidates: no scaled copies
+            inputs = (p_r, p_t)
+        else:
+            inputs = (torch.cat([p_r * VIEWS[v][0] for v in views]), torch.cat([p_t * VIEWS[v][1] for v in views]))
+        with torch.no_grad():
+            fused = self.net.cmi(*inputs)
+        return fused.flatten(1).split(len(p_r))  # len(views) x (N, feature_dim)
+
+    def embed_views(self, boxes: np.ndarray, views: Sequence[str] = ("rgb", "tir")) -> tuple[torch.Tensor, ...]:
+        """:meth:`fuse` of freshly pooled ``boxes``."""
+        return self.fuse(self.pool(boxes), views)
