@@ -3,7 +3,7 @@
 Frames go through the shared sequence runner with the tracker's read hints, as in the TraX process (``--no-hint``:
 whole frames, the reference path). ``--size`` resamples the generated sequence (rendered at 640x480) to another frame
 size, JPEG as the real datasets (``bench/speed.py``). Stage times are inclusive: ``cut`` and ``net.extract`` lie
-inside ``search``, ``net.cmi`` inside ``embed``/``embed_views``.
+inside ``search``, ``net.cmi`` inside ``fuse``.
 
 Run: make bench (or .venv/bin/python -m bench.bench_tracker [--frames N] [--size 1920x1080] [--no-hint]
 [key=value ...])
@@ -63,11 +63,13 @@ def main() -> None:
         runner.initialize(seq.paths(0), seq.boxes[0])
         init_ms = runner.track_seconds * 1000  # reading the first frame and initialize
         totals: dict[str, float] = collections.defaultdict(float)
-        # Stages: crop + backbone, candidate pooling + CMI, single-modality views, verification scores, online update;
-        # inside them: cutting the crops, the backbone, the CMI module.
+        # Stages: crop + backbone, candidate RoIAlign, CMI fusion (fused and per-modality views), candidate and box
+        # refinement scores, sample collection, online update; inside them: cutting the crops, the backbone, the CMI
+        # module.
         instrument(tracker, ["search"], totals)
-        instrument(SearchRegion, ["embed", "embed_views"], totals)
-        instrument(tracker.classifier, ["scores", "update"], totals)
+        instrument(SearchRegion, ["pool", "fuse"], totals)
+        instrument(tracker.refiner, ["refine"], totals)
+        instrument(tracker.classifier, ["sample_scores", "collect", "update"], totals)
         instrument(search_module, ["cut"], totals)
         instrument(tracker.net, ["extract"], totals, "net.")
         instrument(tracker.net.cmi, ["forward"], totals, "net.cmi.")

@@ -198,6 +198,39 @@ def test_cmi_inference_path_equals_autograd_path(mode):
     assert torch.allclose(concat, module(f_r, f_t).detach(), atol=1e-5, rtol=1e-5)  # == the convolution path
 
 
+@pytest.mark.parametrize("lam", [0.0, 0.5])
+def test_region_reduced_before_pooling_equals_cmi_per_candidate(lam):
+    """Concat fusion (lambda = 0) applies psi's reduction to the search region's maps before RoIAlign: every
+    view's candidate features equal the CMI module run on each candidate's pooled cells. An interacting module
+    keeps the per-candidate path."""
+    from tracker.config import ModelConfig, TrackConfig
+    from tracker.model.network import CMINet
+    from tracker.tracking.search import VIEWS, SearchRegion
+
+    torch.manual_seed(0)
+    net = CMINet(ModelConfig(cmi_mode="both"), imagenet=False)
+    with torch.no_grad():
+        for p in net.cmi.lam.values():
+            p.fill_(lam)
+    rng = np.random.default_rng(0)
+    images = {"color": rng.integers(0, 256, (240, 320, 3), np.uint8), "ir": rng.integers(0, 256, (240, 320), np.uint8)}
+    box = np.array([140.0, 100.0, 40.0, 30.0])
+    boxes = np.concatenate([box + rng.normal(0, 6, (40, 4)), [[0.0, 0.0, 300.0, 200.0], [290.0, 5.0, 60.0, 60.0]]])
+    region = SearchRegion.extract(net, images, box, TrackConfig(), torch.device("cpu"))
+    assert (region.reduced_bias is not None) == (lam == 0.0)
+    pooled = region.pool(boxes)
+    views = ("rgbt", "rgb", "tir")
+    fast = region.fuse(pooled, views)
+    rgb, tir = cut(images["color"], region.crop, 3), cut(images["ir"], region.crop, 1)
+    with torch.no_grad():  # the reference: unreduced maps, RoIAlign, then the CMI module per candidate
+        p_r, p_t = net.pool(net.extract(rgb, tir), region.crop.boxes_to_crop(boxes))
+        reference = [net.cmi(p_r * VIEWS[v][0], p_t * VIEWS[v][1]).flatten(1) for v in views]
+    for a, b in zip(fast, reference):
+        assert a.shape == b.shape == (len(boxes), net.feature_dim)
+        assert float(b.abs().max()) > 0.1
+        assert torch.allclose(a, b, atol=1e-5, rtol=1e-5)
+
+
 @pytest.mark.parametrize("stride, hierarchical", [(8, True), (8, False), (16, False)])  # default, -, offline files
 def test_onnx_runtime_features_equal_pytorch(stride, hierarchical):
     """The frozen backbone and projections through ONNX Runtime give PyTorch's features, at any crop size."""

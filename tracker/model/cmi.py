@@ -122,6 +122,13 @@ class CrossModalInteraction(nn.Module):
             self._fused = (key, (active, weights))
         return self._fused[1]
 
+    def concat_reduction(self) -> dict[str, tuple[torch.Tensor, torch.Tensor]] | None:
+        """psi's reduction per modality, (weight (out, C), bias (out,)), when the module does not
+        :meth:`interact <interacts>`: the output is then relu(W_m F_m + b_m) position by position, and W_m can be
+        applied to a whole feature map before RoIAlign (both are linear). None when it interacts."""
+        active, weights = self._inference_weights()
+        return None if active else weights
+
     def _inference(self, f_r: torch.Tensor, f_t: torch.Tensor) -> torch.Tensor:
         """forward() without autograd as a few batched matrix products on (N, positions, C) instead of 1x1
         convolutions of 5x5 maps: same result to float rounding (tests/test_fast_path.py), fewer and larger ops."""

@@ -107,6 +107,10 @@ class CMITracker:
         self.net.to(self.device).eval()
         if self.device.type == "cpu":
             self.net.accelerate(cfg.backend, cfg.threads)
+            backbone = "onnxruntime" if self.net.fast_features is not None else "torch"
+            log.info("running on cpu: %d threads, backbone through %s", cfg.threads, backbone)
+        else:
+            log.info("running on %s (%s)", self.device, torch.cuda.get_device_name(self.device))
         self.classifier = OnlineClassifier(self.net.classifier, self.t, self.device)
         self.refiner = BoxRefiner(self.t, per_modality=self.t.bbreg_per_modality and cfg.model.modalities == "rgbt")
         self.state: Optional[SequenceState] = None

@@ -1,10 +1,11 @@
 """One frame's search region: the crop around the last box, its backbone features, and candidate embeddings."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..api import Images, ReadHint, present_channels
 from ..config import TrackConfig
@@ -21,12 +22,15 @@ class SearchRegion:
     """Backbone features of one search crop; turns image-pixel boxes into CMI-fused candidate features."""
 
     def __init__(self, net: CMINet, crop: Crop, feats: tuple[torch.Tensor, torch.Tensor], device: torch.device,
-                 present: tuple[str, ...]) -> None:
+                 present: tuple[str, ...], reduced_bias: Optional[torch.Tensor] = None) -> None:
         self.net = net
         self.crop = crop
         self.feats = feats
         self.device = device
         self.present = present  # channels with image content in this crop (``tracker.api.CHANNELS`` order)
+        # Set when ``feats`` are already through psi's reduction (a CMI module that does not interact): the bias
+        # of both modalities' reductions, (2 * reduce_dim,), all that is left to apply per candidate before ReLU.
+        self.reduced_bias = reduced_bias
 
     @staticmethod
     def read_hint(box: np.ndarray, track: TrackConfig, expand: float = 1.0) -> ReadHint:
@@ -54,7 +58,15 @@ class SearchRegion:
             f_r = torch.zeros_like(f_r)
         if "ir" not in present:
             f_t = torch.zeros_like(f_t)
-        return cls(net, crop, (f_r, f_t), device, present)
+        reduction = net.cmi.concat_reduction()
+        if reduction is None:
+            return cls(net, crop, (f_r, f_t), device, present)
+        # Concat fusion is a 1x1 reduction per modality: applied once to the (1, C, h, w) maps instead of to every
+        # candidate's P x P pooled cells (8000 per frame vs 576).
+        (w_r, b_r), (w_t, b_t) = reduction["R"], reduction["T"]
+        with torch.no_grad():
+            f_r, f_t = (F.conv2d(f, w[:, :, None, None]) for f, w in ((f_r, w_r), (f_t, w_t)))
+        return cls(net, crop, (f_r, f_t), device, present, torch.cat([b_r, b_t]))
 
     def area(self) -> tuple[float, float, float, float]:
         """The crop in image xywh (where far negatives and re-detection candidates are drawn)."""
@@ -62,8 +74,7 @@ class SearchRegion:
 
     def embed(self, boxes: np.ndarray) -> torch.Tensor:
         """(N, 4) image xywh boxes -> (N, feature_dim) fused features."""
-        with torch.no_grad():
-            return self.net.candidate_features(self.feats, self.crop.boxes_to_crop(boxes).to(self.device))
+        return self.fuse(self.pool(boxes), ("rgbt",))[0]
 
     def pool(self, boxes: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """RoIAlign of (N, 4) image xywh boxes from both maps, (N, C, P, P) each: pooled once, fused per view
@@ -82,7 +93,10 @@ class SearchRegion:
         else:
             inputs = (torch.cat([p_r * VIEWS[v][0] for v in views]), torch.cat([p_t * VIEWS[v][1] for v in views]))
         with torch.no_grad():
-            fused = self.net.cmi(*inputs)
+            if self.reduced_bias is None:
+                fused = self.net.cmi(*inputs)
+            else:  # psi's reduction is already in the maps: its bias and ReLU are left
+                fused = torch.relu(torch.cat(inputs, 1) + self.reduced_bias[:, None, None])
         return fused.flatten(1).split(len(p_r))  # len(views) x (N, feature_dim)
 
     def embed_views(self, boxes: np.ndarray, views: Sequence[str] = ("rgb", "tir")) -> tuple[torch.Tensor, ...]:
