@@ -174,7 +174,7 @@ class Config:
     track: TrackConfig = field(default_factory=TrackConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     device: str = "auto"  # auto | cpu | cuda
-    threads: int = 2  # torch intra-op threads on CPU
+    threads: int = 2  # torch intra-op threads (beside a GPU too: crops, sampling and box arithmetic run on the CPU)
     # What runs the frozen backbone on CPU: onnxruntime (about 2.5x faster), torch, or auto (onnxruntime when it
     # loads, else torch with a log line).
     backend: str = "auto"

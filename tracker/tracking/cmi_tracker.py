@@ -93,8 +93,9 @@ class CMITracker:
             cfg = configure(cfg)  # the network is built as its weights file was trained
         self.cfg = cfg
         self.device = pick_device(cfg.device)
-        if self.device.type == "cpu":
-            torch.set_num_threads(cfg.threads)
+        # Also on a GPU: cropping, sampling and box arithmetic stay on the CPU, where an intra-op pool as wide as
+        # the machine costs more to wake than these small ops take.
+        torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.track.seed)  # untrained layers start from the same draw in every process
         self.net, trained = load_network(cfg, weights)
         self.t = cfg.track

@@ -58,15 +58,15 @@ class SearchRegion:
             f_r = torch.zeros_like(f_r)
         if "ir" not in present:
             f_t = torch.zeros_like(f_t)
-        reduction = net.cmi.concat_reduction()
-        if reduction is None:
-            return cls(net, crop, (f_r, f_t), device, present)
-        # Concat fusion is a 1x1 reduction per modality: applied once to the (1, C, h, w) maps instead of to every
-        # candidate's P x P pooled cells (8000 per frame vs 576).
-        (w_r, b_r), (w_t, b_t) = reduction["R"], reduction["T"]
         with torch.no_grad():
+            reduction = net.cmi.concat_reduction()
+            if reduction is None:
+                return cls(net, crop, (f_r, f_t), device, present)
+            # Concat fusion is a 1x1 reduction per modality: applied once to the (1, C, h, w) maps instead of to
+            # every candidate's P x P pooled cells (8000 a frame vs 576).
+            (w_r, b_r), (w_t, b_t) = reduction["R"], reduction["T"]
             f_r, f_t = (F.conv2d(f, w[:, :, None, None]) for f, w in ((f_r, w_r), (f_t, w_t)))
-        return cls(net, crop, (f_r, f_t), device, present, torch.cat([b_r, b_t]))
+            return cls(net, crop, (f_r, f_t), device, present, torch.cat([b_r, b_t]))
 
     def area(self) -> tuple[float, float, float, float]:
         """The crop in image xywh (where far negatives and re-detection candidates are drawn)."""
