@@ -81,7 +81,7 @@ def run_size(size: tuple[int, int], frames: int, overrides: list[str], work: Pat
     from vot.dataset import load_sequence
     from vot.tracker import ObjectStatus, Registry
 
-    seq_dir = scaled_sequence(work / f"seq-{size[0]}x{size[1]}", frames, size, seed=5,
+    seq_dir = scaled_sequence(work / f"seq-{size[0]}x{size[1]}-{frames}", frames, size, seed=5,
                               kinds=("night", "occlusion", "camera_motion"))
     log_file = work / f"tracker-{size[0]}x{size[1]}.log"
     log_file.unlink(missing_ok=True)
