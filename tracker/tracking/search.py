@@ -91,12 +91,14 @@ class SearchRegion:
         if views == ("rgbt",):  # every frame's candidates: no scaled copies
             inputs = (p_r, p_t)
         else:
-            inputs = (torch.cat([p_r * VIEWS[v][0] for v in views]), torch.cat([p_t * VIEWS[v][1] for v in views]))
+            # A view keeps a modality's rows or zeroes them (its weight is 1 or 0): no scaled copies.
+            inputs = tuple(torch.cat([p if VIEWS[v][m] else torch.zeros_like(p) for v in views])
+                           for m, p in enumerate(pooled))
         with torch.no_grad():
             if self.reduced_bias is None:
                 fused = self.net.cmi(*inputs)
-            else:  # psi's reduction is already in the maps: its bias and ReLU are left
-                fused = torch.relu(torch.cat(inputs, 1) + self.reduced_bias[:, None, None])
+            else:  # psi's reduction is already in the maps: its bias and ReLU are left, in place on the new tensor
+                fused = torch.cat(inputs, 1).add_(self.reduced_bias[:, None, None]).relu_()
         return fused.flatten(1).split(len(p_r))  # len(views) x (N, feature_dim)
 
     def embed_views(self, boxes: np.ndarray, views: Sequence[str] = ("rgb", "tir")) -> tuple[torch.Tensor, ...]:
