@@ -91,6 +91,9 @@ class TrackConfig:
     update_lr: float = 5e-4  # learning rate of online updates
     update_iters: int = 10  # optimizer steps per update
     steps_per_frame: int = 2  # of those, steps run per frame (an update is spread over frames)
+    # An update ends early once a step's loss (on its hardest negatives) falls below this; 0 = never. Chosen on
+    # development data and real footage (models/README.md): same accuracy, about a third less time per frame.
+    update_stop_loss: float = 0.03
     long_interval: int = 10  # frames between long-term updates
     short_frames: int = 15  # frames whose positives a short-term update (after a failure) uses
     long_frames: int = 100  # frames kept in the sample memory
@@ -116,6 +119,8 @@ class TrackConfig:
         if not 0 < self.scale_lr <= 1 or self.max_scale < 1:
             raise ConfigError(f"track.scale_lr={self.scale_lr}, track.max_scale={self.max_scale}: "
                               "expected 0 < scale_lr <= 1 and max_scale >= 1")
+        if self.update_stop_loss < 0:
+            raise ConfigError(f"track.update_stop_loss={self.update_stop_loss}: expected >= 0 (0 = never stop early)")
         if self.crop_size % 16:
             raise ConfigError(f"track.crop_size={self.crop_size}: expected a multiple of 16")
 

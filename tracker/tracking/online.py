@@ -73,8 +73,10 @@ class OnlineClassifier:
         return self.sample_scores(self.samples(x))
 
     # --- learning -----------------------------------------------------------------------------
-    def train(self, pos: Union[torch.Tensor, Rows], neg: Union[torch.Tensor, Rows], steps: int) -> None:
-        """``steps`` SGD steps with hard-negative mining (MDNet): batches of pos and hardest neg samples."""
+    def train(self, pos: Union[torch.Tensor, Rows], neg: Union[torch.Tensor, Rows], steps: int) -> float:
+        """``steps`` SGD steps with hard-negative mining (MDNet): batches of pos and hardest neg samples.
+        Returns the last step's loss."""
+        loss = torch.zeros(())
         for _ in range(steps):
             p = pos[torch.randint(len(pos), (min(self.t.batch_pos, len(pos)),))]
             pool = neg[torch.randint(len(neg), (min(self.t.hard_neg_pool, len(neg)),))]
@@ -88,6 +90,7 @@ class OnlineClassifier:
             loss.backward()
             self.optimizer.step()
         self.clf.eval()
+        return loss.item()
 
     def learn_first_frame(self, train_pos: torch.Tensor, train_neg: torch.Tensor,
                           pos: torch.Tensor, neg: torch.Tensor) -> None:
@@ -129,5 +132,9 @@ class OnlineClassifier:
             return
         steps = min(self.pending, self.t.steps_per_frame)
         with torch.enable_grad():
-            self.train(self.update_pos, self.update_neg, steps)
+            loss = self.train(self.update_pos, self.update_neg, steps)
         self.pending -= steps
+        if loss < self.t.update_stop_loss:
+            # Even the hardest negatives of the batch are already told apart: the rest of this update would
+            # cost time and only sharpen a separation that holds.
+            self.pending = 0
