@@ -209,3 +209,13 @@ def test_online_memory_keeps_single_modality_views(tracker, steady):
                                   (entry[2 * k:], slice(None, half), slice(half, None))):
         assert torch.allclose(view[:, zeroed], view[:1, zeroed])
         assert not torch.allclose(view[:, present], view[:1, present])
+
+
+@pytest.mark.parametrize("collect_score, kept", [(2.0, 12), (1e9, 1)])
+def test_only_frames_scored_above_collect_score_feed_the_online_memory(steady, collect_score, kept):
+    """On a steady textured target every frame scores far above 2 (all 11 tracked frames are kept besides the first);
+    a bar no score reaches leaves only the first frame's samples, though every frame still counts as tracked."""
+    tracker = CMITracker(Config.load(None, ["device=cpu", "warmup=false", f"track.collect_score={collect_score}"]))
+    boxes, gt = run(tracker, steady, frames=12)
+    assert len(tracker.classifier.pos_memory) == kept
+    assert tracker.state.failures == 0 and iou(boxes, gt).mean() > 0.7

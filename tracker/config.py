@@ -100,6 +100,10 @@ class TrackConfig:
     frame_pos: int = 16  # positives kept per confident frame
     frame_neg: int = 48  # negatives kept per confident frame
     far_neg: int = 32  # extra negatives sampled over the whole crop each frame
+    # A tracked frame's samples are kept for online updates only when its top-k score (foreground minus background
+    # logit) is above this; the frame still counts as tracked above 0. Chosen on development data and real footage
+    # (models/README.md).
+    collect_score: float = 2.0
     redetect: int = 128  # after a failure, target-sized boxes also scored all over the widened crop
     min_box: float = 4.0  # smallest output side in pixels
     # Share of the way (in log size) the box size moves to each frame's estimate, per frame. Low because partial

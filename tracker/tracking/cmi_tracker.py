@@ -209,8 +209,12 @@ class CMITracker:
             if s.failures:
                 log.info("frame %d: target found again after %d frames", s.frame, s.failures)
             s.failures = 0
-            kept_views = (lambda rows: region.fuse(tuple(p[torch.from_numpy(rows)] for p in pooled))) if views else None
-            self.classifier.collect(samples, boxes, new_box, s.rng, kept_views)
+            # A marginal frame's box may already sit on a look-alike or on what occludes the target: its samples
+            # would teach the classifier that mistake (real footage: Woman behind parked cars).
+            if score > t.collect_score:
+                kept_views = (lambda rows: region.fuse(tuple(p[torch.from_numpy(rows)] for p in pooled))) if views \
+                    else None
+                self.classifier.collect(samples, boxes, new_box, s.rng, kept_views)
         else:
             new_box = s.box
             s.failures += 1
