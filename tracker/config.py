@@ -91,8 +91,8 @@ class TrackConfig:
     update_lr: float = 5e-4  # learning rate of online updates
     update_iters: int = 10  # optimizer steps per update
     steps_per_frame: int = 2  # of those, steps run per frame (an update is spread over frames)
-    # An update ends early once a step's loss (on its hardest negatives) falls below this; 0 = never. Chosen on
-    # development data and real footage (models/README.md): same accuracy, about a third less time per frame.
+    # An update ends early once the loss of a frame's last step (on its hardest negatives) falls below this; 0 = never.
+    # Chosen on development data and real footage (models/README.md): same accuracy, a third less time per frame.
     update_stop_loss: float = 0.03
     long_interval: int = 10  # frames between long-term updates
     short_frames: int = 15  # frames whose positives a short-term update (after a failure) uses
