@@ -187,6 +187,9 @@ class Config:
     # What runs the frozen backbone on CPU: onnxruntime (about 2.5x faster), torch, or auto (onnxruntime when it
     # loads, else torch with a log line).
     backend: str = "auto"
+    # The classifier's fc4 (scoring and online updates) in bfloat16: on, off, or auto (on where the CPU has native
+    # bfloat16 arithmetic, AVX512-BF16 or AMX, where its products run 3-4x faster; models/README.md).
+    fc_bf16: str = "auto"
     # Track a dummy frame pair at start-up, so torch's lazy kernel set-up does not land in the first (timed)
     # initialize.
     warmup: bool = True
@@ -205,6 +208,7 @@ class Config:
         self.train.validate()
         _choice("device", self.device, ("auto", "cpu", "cuda"))
         _choice("backend", self.backend, ("auto", "torch", "onnxruntime"))
+        _choice("fc_bf16", self.fc_bf16, ("auto", "on", "off"))
         _positive("threads", self.threads)
         return self
 

@@ -40,6 +40,22 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX); elsewhere bfloat16 is emulated, slower
+    than float32."""
+    try:  # private torch helpers (2.1+); an older or newer torch without them gets float32
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:
+        return False
+
+
+def use_bf16(setting: str, device: torch.device) -> bool:
+    """``fc_bf16`` resolved: auto is on for CPUs with native bfloat16 only (GPUs keep float32, already fast)."""
+    if setting == "auto":
+        return device.type == "cpu" and native_bf16()
+    return setting == "on"
+
+
 def load_network(cfg: Config, weights: Optional[Weights] = None) -> tuple[CMINet, bool]:
     """A CMI network with ``weights`` (a network or state dict) or else ``cfg.weights``; also whether it is trained.
 
@@ -106,13 +122,15 @@ class CMITracker:
             self.t = dataclasses.replace(self.t, online_fc4=True)
             log.info("fresh fc4: it is trained online (track.online_fc4=true)")
         self.net.to(self.device).eval()
+        bf16 = use_bf16(cfg.fc_bf16, self.device)
         if self.device.type == "cpu":
             self.net.accelerate(cfg.backend, cfg.threads)
             backbone = "onnxruntime" if self.net.fast_features is not None else "torch"
-            log.info("running on cpu: %d threads, backbone through %s", cfg.threads, backbone)
+            log.info("running on cpu: %d threads, backbone through %s, fc layers in %s", cfg.threads, backbone,
+                     "bfloat16" if bf16 else "float32")
         else:
             log.info("running on %s (%s)", self.device, torch.cuda.get_device_name(self.device))
-        self.classifier = OnlineClassifier(self.net.classifier, self.t, self.device)
+        self.classifier = OnlineClassifier(self.net.classifier, self.t, self.device, bf16=bf16)
         self.refiner = BoxRefiner(self.t, per_modality=self.t.bbreg_per_modality and cfg.model.modalities == "rgbt")
         self.state: Optional[SequenceState] = None
         if cfg.warmup:

@@ -22,10 +22,13 @@ from .memory import Rows, SampleMemory
 class OnlineClassifier:
     """Scores candidate features as target or background and keeps learning the target while tracking."""
 
-    def __init__(self, classifier: BinaryClassifier, track: TrackConfig, device: torch.device) -> None:
+    def __init__(self, classifier: BinaryClassifier, track: TrackConfig, device: torch.device,
+                 bf16: bool = False) -> None:
+        """``bf16``: fc4's matrix products in bfloat16 (weights, gradients and Adam stay float32)."""
         self.clf = classifier
         self.t = track
         self.device = device
+        self.bf16 = bf16
         self.initial = copy.deepcopy(classifier.state_dict())  # what every sequence starts from
         self.optimizer: Optional[torch.optim.Optimizer] = None
         # A frame keeps at most 4x frame_pos / frame_neg samples: the first frame's, or fused + 2 single-modality views.
@@ -54,13 +57,18 @@ class OnlineClassifier:
         activations when fc4 stays as trained offline (10x cheaper updates and memory)."""
         if self.t.online_fc4:
             return x
-        with torch.no_grad():
-            return self.clf.fc4(x)  # (N, fc_dim); eval mode: no dropout
+        with torch.no_grad(), self._precision():
+            return self.clf.fc4(x).float()  # (N, fc_dim); eval mode: no dropout
+
+    def _precision(self) -> torch.autocast:
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
     def _logits(self, samples: torch.Tensor) -> torch.Tensor:
-        if self.t.online_fc4:
-            return self.clf(samples)
-        return self.clf.head(self.clf.fc4[-1](samples))  # fc4[-1] is fc4's dropout: active only in train mode
+        if not self.t.online_fc4:  # fc4[-1] is fc4's dropout: active only in train mode
+            return self.clf.head(self.clf.fc4[-1](samples))
+        with self._precision():  # only fc4 (nearly all of the work) in bfloat16: logits keep float32 resolution
+            h4 = self.clf.fc4(samples)  # (N, fc_dim)
+        return self.clf.head(h4.float())  # (N, 2)
 
     def sample_scores(self, samples: torch.Tensor) -> torch.Tensor:
         """Foreground minus background logit of :meth:`samples` output (N, ...) -> (N,)."""
