@@ -126,7 +126,7 @@ class CMITracker:
         if self.device.type == "cpu":
             self.net.accelerate(cfg.backend, cfg.threads)
             backbone = "onnxruntime" if self.net.fast_features is not None else "torch"
-            log.info("running on cpu: %d threads, backbone through %s, fc layers in %s", cfg.threads, backbone,
+            log.info("running on cpu: %d threads, backbone through %s, fc4 in %s", cfg.threads, backbone,
                      "bfloat16" if bf16 else "float32")
         else:
             log.info("running on %s (%s)", self.device, torch.cuda.get_device_name(self.device))
