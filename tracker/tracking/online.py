@@ -19,11 +19,6 @@ from ..model.classifier import BinaryClassifier
 from .memory import Rows, SampleMemory
 
 
-def take(rows: Union[torch.Tensor, Rows], i: torch.Tensor) -> torch.Tensor:
-    """rows[i] for a 1-D index; on a tensor through index_select, about 5x faster than advanced indexing on CPU."""
-    return rows.index_select(0, i) if isinstance(rows, torch.Tensor) else rows[i]
-
-
 class OnlineClassifier:
     """Scores candidate features as target or background and keeps learning the target while tracking."""
 
@@ -91,8 +86,9 @@ class OnlineClassifier:
         Returns the last step's loss."""
         loss = torch.zeros(())
         for _ in range(steps):
-            p = take(pos, torch.randint(len(pos), (min(self.t.batch_pos, len(pos)),)))
-            pool = take(neg, torch.randint(len(neg), (min(self.t.hard_neg_pool, len(neg)),)))
+            # index_select, not pos[...]: on CPU about 5x faster for rows this wide (tensor and Rows alike).
+            p = pos.index_select(0, torch.randint(len(pos), (min(self.t.batch_pos, len(pos)),)))
+            pool = neg.index_select(0, torch.randint(len(neg), (min(self.t.hard_neg_pool, len(neg)),)))
             self.clf.eval()
             hard = pool.index_select(0, self.sample_scores(pool).topk(min(self.t.batch_neg, len(pool))).indices)
             self.clf.train()
