@@ -155,9 +155,9 @@ def test_relation_affinity_is_sharp_where_the_modalities_agree_and_flat_where_th
     torch.testing.assert_close(cmi.relation_affinity(w_r, w_r)[0], torch.eye(2), atol=0.15, rtol=0)
     assert cmi.relation_affinity(w_r, w_r)[0].diagonal().min() > 0.85  # agreement: the shared pairs dominate
     # A product, not a sum: against an undecided thermal affinity (uniform 1/2) W_T ⊙ W_R = I / 2, so with the initial
-    # temperature s = n = 2 each row is softmax([1, 0]) = [0.731, 0.269] (a sum would give softmax([2, 0])).
+    # temperature s = n^2 = 4 each row is softmax([2, 0]) = [0.881, 0.119] (a sum would give softmax([6, 2])).
     undecided = torch.full_like(w_t, 0.5)
-    torch.testing.assert_close(cmi.relation_affinity(w_r, undecided)[0].diagonal(), torch.full((2,), 0.7311),
+    torch.testing.assert_close(cmi.relation_affinity(w_r, undecided)[0].diagonal(), torch.full((2,), 0.8808),
                                atol=1e-4, rtol=0)
     t_to_r, _ = cmi.propagated(f_r, f_t)
     torch.testing.assert_close(t_to_r, f_t.mean(-1, keepdim=True).expand_as(f_t))

@@ -77,6 +77,8 @@ class TrackConfig:
     # Start the online classifier from the weights file's fc4/fc5. Off: fc4/fc5 start fresh (seeded by track.seed) and
     # are learnt online from the first frame, like fc6; only the projections and the interaction come from the file.
     offline_classifier: bool = True
+    # Learn the interaction module (Q, K, V, lambda, psi) with the classifier on each first frame, then keep it fixed.
+    learn_interaction: bool = False
     bbreg_samples: int = 600  # first-frame samples the box regressors are fit on
     bbreg_alpha: float = 1000.0  # ridge penalty of the box regressors
     bbreg_weight: float = 0.5  # output box = this blend (centre, log-size) of the regressed box and the top-k mean
@@ -105,6 +107,10 @@ class TrackConfig:
     # (models/README.md).
     collect_score: float = 2.0
     redetect: int = 128  # after a failure, target-sized boxes also scored all over the widened crop
+    # Largest gain that stretches a colour search crop whose contrast fell below the first frame's back to it
+    # (tracker.tracking.contrast: night, underexposure); 1 = off.
+    color_gain: float = 8.0
+    color_denoise: float = 1.0  # Gaussian blur before that stretch, sigma = this x log2(gain) crop pixels
     min_box: float = 4.0  # smallest output side in pixels
     # Share of the way (in log size) the box size moves to each frame's estimate, per frame. Low because partial
     # occlusion shrinks the visible target and a box that follows it fast shrinks with it.
@@ -123,6 +129,9 @@ class TrackConfig:
         if not 0 < self.scale_lr <= 1 or self.max_scale < 1:
             raise ConfigError(f"track.scale_lr={self.scale_lr}, track.max_scale={self.max_scale}: "
                               "expected 0 < scale_lr <= 1 and max_scale >= 1")
+        if self.color_gain < 1 or self.color_denoise < 0:
+            raise ConfigError(f"track.color_gain={self.color_gain}, track.color_denoise={self.color_denoise}: "
+                              "expected color_gain >= 1 (1 = off) and color_denoise >= 0")
         if self.update_stop_loss < 0:
             raise ConfigError(f"track.update_stop_loss={self.update_stop_loss}: expected >= 0 (0 = never stop early)")
         if self.crop_size % 16:

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from ..api import Images, ReadHint, present_channels
 from ..config import TrackConfig
 from ..model.network import CMINet
+from .contrast import ContrastGain
 from .crop import Crop, cut, search_crop
 
 # Weight of the pooled (RGB, thermal) features in each view of a candidate.
@@ -41,8 +42,9 @@ class SearchRegion:
 
     @classmethod
     def extract(cls, net: CMINet, images: Images, box: np.ndarray, track: TrackConfig, device: torch.device,
-                expand: float = 1.0) -> "SearchRegion":
+                expand: float = 1.0, gain: Optional[ContrastGain] = None, raw: bool = False) -> "SearchRegion":
         """Crop around ``box`` (``expand`` times the usual side) and run the backbone on both modalities.
+        ``raw``: keep the projected maps as they are (no concat reduction folded in), to learn the interaction on.
 
         A missing channel is cut as the neutral fill and contributes zero features, as in the single-modality
         training views; so does a channel whose crop is flat (a blank frame), unless both are."""
@@ -52,6 +54,8 @@ class SearchRegion:
         present = present_channels(images)
         content = tuple(c for c, x in (("color", rgb), ("ir", tir)) if c in present and float(x.std()) >= FLAT_STD)
         present = content or present
+        if gain is not None and "color" in present:  # night darkens the colour camera; thermal needs no light
+            rgb = gain("color", rgb)
         with torch.no_grad():
             f_r, f_t = net.extract(rgb.to(device), tir.to(device))
         if "color" not in present:
@@ -59,7 +63,7 @@ class SearchRegion:
         if "ir" not in present:
             f_t = torch.zeros_like(f_t)
         with torch.no_grad():
-            reduction = net.cmi.concat_reduction()
+            reduction = None if raw else net.cmi.concat_reduction()
             if reduction is None:
                 return cls(net, crop, (f_r, f_t), device, present)
             # Concat fusion is a 1x1 reduction per modality: applied once to the (1, C, h, w) maps instead of to

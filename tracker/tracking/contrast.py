@@ -1,0 +1,63 @@
+"""Automatic gain for search crops: a crop whose contrast fell below the first frame's is stretched back.
+
+A dark or washed-out frame (night, a thermal camera's low-contrast range) drives the ImageNet backbone's inputs
+towards one value and its features towards noise, while the classifier was learnt on the first frame's contrast.
+Like a camera's automatic gain control, each channel's crop is scaled about its mean so that its contrast
+(:func:`contrast`) returns to the first frame's, by at most ``max_gain``; its per-channel mean
+returns to the first frame's too. Crops that kept at least half the first frame's contrast are left unchanged.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import cv2
+
+import torch
+
+
+# The gain engages only once a crop has lost at least this factor of the reference contrast. Real footage's crops
+# vary by up to 1.6x as the target moves over other backgrounds (../shared/data/real-rgbt), where the features are
+# better left as they are; night falls by 5-7x.
+ENGAGE = 2.0
+
+
+def contrast(crop: torch.Tensor) -> float:
+    """Standard deviation about each channel's own mean, averaged over channels, of a (1, C, S, S) crop."""
+    return float(crop.std(dim=(2, 3)).mean())
+
+
+class ContrastGain:
+    """Per-sequence reference (first crop with content) and the gain that restores it, per channel."""
+
+    def __init__(self, max_gain: float, denoise: float = 0.0) -> None:
+        self.max_gain = max_gain
+        self.denoise = denoise
+        self.reference: dict[str, tuple[float, torch.Tensor]] = {}  # channel -> (std, per-channel mean (1, C, 1, 1))
+
+    def reset(self) -> None:
+        self.reference.clear()
+
+    def __call__(self, channel: str, crop: torch.Tensor) -> torch.Tensor:
+        """(1, C, S, S) 0-255 crop -> the same crop, gain-corrected towards the channel's reference."""
+        if self.max_gain <= 1.0:
+            return crop
+        mean = crop.mean(dim=(2, 3), keepdim=True)  # (1, C, 1, 1)
+        std = contrast(crop)
+        ref: Optional[tuple[float, torch.Tensor]] = self.reference.get(channel)
+        if ref is None:
+            self.reference[channel] = (std, mean)
+            return crop
+        ratio = ref[0] / max(std, 1e-3)
+        if ratio < ENGAGE:
+            return crop
+        gain = min(ratio, self.max_gain)
+        if self.denoise > 0:
+            # The stretch amplifies sensor noise with the signal: smooth first, more the more it stretches.
+            sigma = self.denoise * math.log2(gain)
+            img = crop[0].permute(1, 2, 0).numpy()
+            img = cv2.GaussianBlur(img, (0, 0), sigma)
+            crop = torch.from_numpy(img.reshape(img.shape[0], img.shape[1], -1)).permute(2, 0, 1)[None]
+            mean = crop.mean(dim=(2, 3), keepdim=True)
+            gain = min(ref[0] / max(contrast(crop), 1e-3), self.max_gain)
+        return ((crop - mean) * gain + ref[1]).clamp_(0.0, 255.0)
