@@ -77,8 +77,6 @@ class TrackConfig:
     # Start the online classifier from the weights file's fc4/fc5. Off: fc4/fc5 start fresh (seeded by track.seed) and
     # are learnt online from the first frame, like fc6; only the projections and the interaction come from the file.
     offline_classifier: bool = True
-    # Learn the interaction module (Q, K, V, lambda, psi) with the classifier on each first frame, then keep it fixed.
-    learn_interaction: bool = False
     bbreg_samples: int = 600  # first-frame samples the box regressors are fit on
     bbreg_alpha: float = 1000.0  # ridge penalty of the box regressors
     bbreg_weight: float = 0.5  # output box = this blend (centre, log-size) of the regressed box and the top-k mean

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ..api import Images, ReadHint, frame_size, present_channels
-from ..config import Config, ConfigError
+from ..config import Config
 from ..geometry import clip_box, iou, sanitize_init_box
 from ..model.checkpoint import BACKBONE_PREFIXES, DOMAIN_PREFIX, configure, load_checkpoint, resolve_weights
 from ..model.network import CMINet
@@ -131,13 +131,7 @@ class CMITracker:
                      "bfloat16" if bf16 else "float32")
         else:
             log.info("running on %s (%s)", self.device, torch.cuda.get_device_name(self.device))
-        interaction = None
-        if self.t.learn_interaction:
-            if not self.t.online_fc4:
-                raise ConfigError("track.learn_interaction=true needs track.online_fc4=true")
-            interaction = self.net.cmi
-        self.classifier = OnlineClassifier(self.net.classifier, self.t, self.device, bf16=bf16,
-                                           interaction=interaction)
+        self.classifier = OnlineClassifier(self.net.classifier, self.t, self.device, bf16=bf16)
         self.gain = ContrastGain(self.t.color_gain, self.t.color_denoise)
         self.refiner = BoxRefiner(self.t, per_modality=self.t.bbreg_per_modality and cfg.model.modalities == "rgbt")
         self.state: Optional[SequenceState] = None
@@ -153,9 +147,9 @@ class CMITracker:
         for _ in range(3):
             self.track(images)
 
-    def search(self, images: Images, box: np.ndarray, expand: float = 1.0, raw: bool = False) -> SearchRegion:
-        """The search region around ``box`` with its backbone features (``SearchRegion.extract``)."""
-        return SearchRegion.extract(self.net, images, box, self.t, self.device, expand, self.gain, raw)
+    def search(self, images: Images, box: np.ndarray, expand: float = 1.0) -> SearchRegion:
+        """The search region around ``box`` with its backbone features."""
+        return SearchRegion.extract(self.net, images, box, self.t, self.device, expand, self.gain)
 
     def expand(self) -> float:
         """How much wider than usual the next search crop is: it grows with each consecutive failure."""
@@ -179,27 +173,20 @@ class CMITracker:
         torch.manual_seed(t.seed)
         self.classifier.reset()
         self.gain.reset()
-        region = self.search(images, box, raw=self.classifier.interaction is not None)
+        region = self.search(images, box)
         pos_boxes = sampling.positives(s.rng, box, t.init_pos)
         neg_boxes = sampling.negatives(s.rng, box, t.init_neg, region.area())
-        if self.classifier.interaction is None:  # rows are samples
-            embed, embed_views = region.embed, region.embed_views
-            fuse = self.classifier.samples
-        else:  # rows are both modalities' pooled features, fused by the interaction being learnt
-            c = self.net.cfg.embed_dim
-            embed = lambda boxes: torch.cat(region.pool(boxes), 1)  # (N, 2C, P, P)
-            embed_views = lambda boxes: (lambda r: (torch.cat([r[:, :c], torch.zeros_like(r[:, c:])], 1),
-                                                    torch.cat([torch.zeros_like(r[:, :c]), r[:, c:]], 1)))(embed(boxes))
-            fuse = lambda rows: self.net.cmi(rows[:, :c], rows[:, c:]).flatten(1)
-        pos, neg = embed(pos_boxes), embed(neg_boxes)
+        pos = self.classifier.samples(region.embed(pos_boxes))
+        neg = self.classifier.samples(region.embed(neg_boxes))
         train_pos, train_neg = pos, neg
         both = len(region.present) == 2
         if t.modality_dropout and both:
             # Also learn each modality alone, so a channel that goes missing later is survivable.
             k_pos, k_neg = len(pos_boxes) // 2, len(neg_boxes) // 2
-            train_pos = torch.cat([train_pos, *embed_views(pos_boxes[:k_pos])])
-            train_neg = torch.cat([train_neg, *embed_views(neg_boxes[:k_neg])])
-        self.classifier.learn_first_frame(train_pos, train_neg, pos, neg, fuse)
+            views = self.classifier.samples
+            train_pos = torch.cat([train_pos, *map(views, region.embed_views(pos_boxes[:k_pos]))])
+            train_neg = torch.cat([train_neg, *map(views, region.embed_views(neg_boxes[:k_neg]))])
+        self.classifier.learn_first_frame(train_pos, train_neg, pos, neg)
         self.refiner.fit(region, box, s.rng)
 
     def single_modality_candidates(self, region: SearchRegion, pooled: tuple[torch.Tensor, torch.Tensor],

@@ -23,12 +23,9 @@ class OnlineClassifier:
     """Scores candidate features as target or background and keeps learning the target while tracking."""
 
     def __init__(self, classifier: BinaryClassifier, track: TrackConfig, device: torch.device,
-                 bf16: bool = False, interaction: Optional[torch.nn.Module] = None) -> None:
-        """``bf16``: fc4's matrix products in bfloat16 (weights, gradients and Adam stay float32).
-        ``interaction``: a CMI module learnt with the classifier on each first frame (then fixed), else None."""
+                 bf16: bool = False) -> None:
+        """``bf16``: fc4's matrix products in bfloat16 (weights, gradients and Adam stay float32)."""
         self.clf = classifier
-        self.interaction = interaction
-        self.initial_interaction = copy.deepcopy(interaction.state_dict()) if interaction is not None else None
         self.t = track
         self.device = device
         self.bf16 = bf16
@@ -46,12 +43,9 @@ class OnlineClassifier:
         """Forget the last target: offline weights back, a fresh fc6 (draws from torch's RNG), empty memory."""
         self.clf.load_state_dict(self.initial)
         self.clf.reset_online_head()
-        params = list(self.clf.online_parameters(fc4=self.t.online_fc4))
-        if self.interaction is not None:
-            self.interaction.load_state_dict(self.initial_interaction)
-            params += list(self.interaction.parameters())  # receive gradients on the first frame only
         # Fused Adam (one kernel for all parameters; CPU and CUDA): 0.2 ms less per step on CPU.
-        self.optimizer = torch.optim.Adam(params, lr=self.t.init_lr, fused=True)
+        self.optimizer = torch.optim.Adam(self.clf.online_parameters(fc4=self.t.online_fc4), lr=self.t.init_lr,
+                                          fused=True)
         self.pos_memory.clear()
         self.neg_memory.clear()
         self.update_pos = self.update_neg = None
@@ -87,21 +81,18 @@ class OnlineClassifier:
         return self.sample_scores(self.samples(x))
 
     # --- learning -----------------------------------------------------------------------------
-    def train(self, pos: Union[torch.Tensor, Rows], neg: Union[torch.Tensor, Rows], steps: int,
-              fuse: Callable[[torch.Tensor], torch.Tensor] = lambda x: x) -> float:
+    def train(self, pos: Union[torch.Tensor, Rows], neg: Union[torch.Tensor, Rows], steps: int) -> float:
         """``steps`` SGD steps with hard-negative mining (MDNet): batches of pos and hardest neg samples.
-        ``fuse`` maps rows to samples (the interaction, when it is learnt too). Returns the last step's loss."""
+        Returns the last step's loss."""
         loss = torch.zeros(())
         for _ in range(steps):
             # index_select, not pos[...]: on CPU about 5x faster for rows this wide (tensor and Rows alike).
             p = pos.index_select(0, torch.randint(len(pos), (min(self.t.batch_pos, len(pos)),)))
             pool = neg.index_select(0, torch.randint(len(neg), (min(self.t.hard_neg_pool, len(neg)),)))
             self.clf.eval()
-            with torch.no_grad():
-                pool_scores = self.sample_scores(fuse(pool))
-            hard = pool.index_select(0, pool_scores.topk(min(self.t.batch_neg, len(pool))).indices)
+            hard = pool.index_select(0, self.sample_scores(pool).topk(min(self.t.batch_neg, len(pool))).indices)
             self.clf.train()
-            logits = self._logits(fuse(torch.cat([p, hard])))
+            logits = self._logits(torch.cat([p, hard]))
             labels = torch.cat([torch.ones(len(p)), torch.zeros(len(hard))]).long().to(self.device)
             loss = F.cross_entropy(logits, labels)
             self.optimizer.zero_grad()
@@ -111,16 +102,13 @@ class OnlineClassifier:
         return loss.item()
 
     def learn_first_frame(self, train_pos: torch.Tensor, train_neg: torch.Tensor,
-                          pos: torch.Tensor, neg: torch.Tensor,
-                          fuse: Callable[[torch.Tensor], torch.Tensor] = lambda x: x) -> None:
-        """Train on the first frame's rows, then keep the fused ones (``pos``, ``neg``) as the first memory.
-        ``fuse``: rows -> samples, when the rows are pooled features and the interaction is learnt too."""
-        self.train(train_pos, train_neg, self.t.init_iters, fuse)
+                          pos: torch.Tensor, neg: torch.Tensor) -> None:
+        """Train on the first frame's samples, then keep the fused ones (``pos``, ``neg``) as the first memory."""
+        self.train(train_pos, train_neg, self.t.init_iters)
         for group in self.optimizer.param_groups:
             group["lr"] = self.t.update_lr
-        with torch.no_grad():
-            self.pos_memory.append(fuse(pos[: self.t.frame_pos * 4]))
-            self.neg_memory.append(fuse(neg[: self.t.frame_neg * 4]))
+        self.pos_memory.append(pos[: self.t.frame_pos * 4])
+        self.neg_memory.append(neg[: self.t.frame_neg * 4])
 
     def collect(self, samples: torch.Tensor, boxes: np.ndarray, target: np.ndarray, rng: np.random.Generator,
                 views: Optional[Callable[[np.ndarray], Sequence[torch.Tensor]]] = None) -> None:

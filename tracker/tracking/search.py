@@ -42,9 +42,9 @@ class SearchRegion:
 
     @classmethod
     def extract(cls, net: CMINet, images: Images, box: np.ndarray, track: TrackConfig, device: torch.device,
-                expand: float = 1.0, gain: Optional[ContrastGain] = None, raw: bool = False) -> "SearchRegion":
-        """Crop around ``box`` (``expand`` times the usual side) and run the backbone on both modalities.
-        ``raw``: keep the projected maps as they are (no concat reduction folded in), to learn the interaction on.
+                expand: float = 1.0, gain: Optional[ContrastGain] = None) -> "SearchRegion":
+        """Crop around ``box`` (``expand`` times the usual side) and run the backbone on both modalities;
+        ``gain`` corrects the colour crop's contrast first (``tracker.tracking.contrast``).
 
         A missing channel is cut as the neutral fill and contributes zero features, as in the single-modality
         training views; so does a channel whose crop is flat (a blank frame), unless both are."""
@@ -63,7 +63,7 @@ class SearchRegion:
         if "ir" not in present:
             f_t = torch.zeros_like(f_t)
         with torch.no_grad():
-            reduction = None if raw else net.cmi.concat_reduction()
+            reduction = net.cmi.concat_reduction()
             if reduction is None:
                 return cls(net, crop, (f_r, f_t), device, present)
             # Concat fusion is a 1x1 reduction per modality: applied once to the (1, C, h, w) maps instead of to
