@@ -12,6 +12,7 @@ import math
 from typing import Optional
 
 import cv2
+import numpy as np
 
 import torch
 
@@ -22,9 +23,18 @@ import torch
 ENGAGE = 2.0
 
 
+def channel_stats(crop: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """Per-channel mean (1, C, 1, 1) of a (1, C, S, S) crop and its contrast: the standard deviation about each
+    channel's own mean, averaged over channels. OpenCV reads the crop in its pixel-interleaved memory order (the
+    tensor is a channels-first view of it), 0.05 instead of 0.35 ms for torch's reductions over that view."""
+    img = crop[0].permute(1, 2, 0).numpy()  # (S, S, C), contiguous for crops from tracker.tracking.crop.cut
+    mean, std = cv2.meanStdDev(np.ascontiguousarray(img, np.float32))
+    return torch.from_numpy(mean.astype(np.float32)).reshape(1, -1, 1, 1), float(std.mean())
+
+
 def contrast(crop: torch.Tensor) -> float:
-    """Standard deviation about each channel's own mean, averaged over channels, of a (1, C, S, S) crop."""
-    return float(crop.std(dim=(2, 3)).mean())
+    """:func:`channel_stats`' contrast."""
+    return channel_stats(crop)[1]
 
 
 class ContrastGain:
@@ -42,8 +52,7 @@ class ContrastGain:
         """(1, C, S, S) 0-255 crop -> the same crop, gain-corrected towards the channel's reference."""
         if self.max_gain <= 1.0:
             return crop
-        mean = crop.mean(dim=(2, 3), keepdim=True)  # (1, C, 1, 1)
-        std = contrast(crop)
+        mean, std = channel_stats(crop)
         ref: Optional[tuple[float, torch.Tensor]] = self.reference.get(channel)
         if ref is None:
             self.reference[channel] = (std, mean)
@@ -58,6 +67,6 @@ class ContrastGain:
             img = crop[0].permute(1, 2, 0).numpy()
             img = cv2.GaussianBlur(img, (0, 0), sigma)
             crop = torch.from_numpy(img.reshape(img.shape[0], img.shape[1], -1)).permute(2, 0, 1)[None]
-            mean = crop.mean(dim=(2, 3), keepdim=True)
-            gain = min(ref[0] / max(contrast(crop), 1e-3), self.max_gain)
+            mean, std = channel_stats(crop)
+            gain = min(ref[0] / max(std, 1e-3), self.max_gain)
         return ((crop - mean) * gain + ref[1]).clamp_(0.0, 255.0)
