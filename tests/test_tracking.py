@@ -219,3 +219,21 @@ def test_only_frames_scored_above_collect_score_feed_the_online_memory(steady, c
     boxes, gt = run(tracker, steady, frames=12)
     assert len(tracker.classifier.pos_memory) == kept
     assert tracker.state.failures == 0 and iou(boxes, gt).mean() > 0.7
+
+
+def test_colour_gain_keeps_rgb_alone_on_target_through_the_night(tmp_path):
+    """Colour alone through a generated night (RGB x 0.12 plus noise, thermal not used), seeds 101-106: with the crop
+    gain (track.color_gain) the tracker is on the target when the night ends far more often than without it.
+    Measured (2026-11-27): from the night's last frame on, mean IoU 0.83 with the gain, 0.64 without; within the night
+    0.43 and 0.31 (two seeds lose the target as night falls either way)."""
+    trackers = {g: CMITracker(Config.load(None, ["device=cpu", "model.modalities=rgb", f"track.color_gain={g}"]))
+                for g in (1, 8)}
+    after = {g: [] for g in trackers}
+    for seed in range(101, 107):
+        seq = generate_sequence(tmp_path / f"night-{seed}", frames=200, seed=seed, kinds=("night",))
+        segment = read_sequence("vot", seq).tags["night"][1:]
+        tail = np.arange(len(segment)) >= np.flatnonzero(segment)[-1]
+        for g, tracker in trackers.items():
+            boxes, gt = run(tracker, seq)
+            after[g].append(iou(boxes, gt)[tail].mean())
+    assert np.mean(after[8]) > 0.75 and np.mean(after[8]) > np.mean(after[1]) + 0.1, after

@@ -1,10 +1,10 @@
-"""Automatic gain for search crops: a crop whose contrast fell below the first frame's is stretched back.
+"""Automatic gain for search crops: a crop that lost most of the first frame's contrast is stretched back.
 
-A dark or washed-out frame (night, a thermal camera's low-contrast range) drives the ImageNet backbone's inputs
-towards one value and its features towards noise, while the classifier was learnt on the first frame's contrast.
-Like a camera's automatic gain control, each channel's crop is scaled about its mean so that its contrast
-(:func:`contrast`) returns to the first frame's, by at most ``max_gain``; its per-channel mean
-returns to the first frame's too. Crops that kept at least half the first frame's contrast are left unchanged.
+A dark frame (night, underexposure) drives the ImageNet backbone's inputs towards one value and its features towards
+noise, while the classifier was learnt on the first frame's contrast. Like a camera's automatic gain control, the crop
+is smoothed and scaled about its per-channel mean so that its contrast (:func:`contrast`) and mean return to the
+first frame's, by at most ``max_gain``. Crops that kept at least half the first frame's contrast are left unchanged.
+The tracker applies it to the colour crop only (``tracker.tracking.search``): thermal cameras need no light.
 """
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from typing import Optional
 
 import cv2
 import numpy as np
-
 import torch
 
 
