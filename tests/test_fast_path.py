@@ -327,6 +327,27 @@ def test_bf16_classifier_scores_and_learns_like_float32():
     assert float(torch.corrcoef(torch.stack([ranks(s_ref), ranks(s_fast)]))[0, 1]) > 0.95
 
 
+def test_bf16_scoring_reuses_fc4_cast_once_per_step_and_matches_autocast():
+    """Scoring casts fc4 to bfloat16 once per optimizer step: the same scores as autocast (which casts on every call),
+    bit for bit, before and after an update step changes fc4."""
+    _, fast = online_pair()
+    pos, neg = candidate_features(1, 300)
+    cands = torch.cat([pos[200:], neg[200:]])
+
+    def autocast_scores() -> torch.Tensor:
+        with torch.no_grad():
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                h4 = fast.clf.fc4(cands)
+            logits = fast.clf.head(h4.float())
+        return logits[:, 1] - logits[:, 0]
+
+    fast.clf.eval()
+    assert torch.equal(fast.scores(cands), autocast_scores())
+    with torch.enable_grad():
+        fast.train(pos[:200], neg[:200], steps=1)
+    assert torch.equal(fast.scores(cands), autocast_scores())  # the cast followed the step
+
+
 @pytest.mark.parametrize("setting, device, native, expected", [
     ("off", "cpu", True, False), ("on", "cpu", False, True), ("auto", "cpu", True, True),
     ("auto", "cpu", False, False), ("auto", "cuda", True, False)])

@@ -29,6 +29,7 @@ class OnlineClassifier:
         self.t = track
         self.device = device
         self.bf16 = bf16
+        self.fc4_bf16: Optional[tuple[torch.Tensor, torch.Tensor]] = None  # fc4's weight and bias cast, see _fc4
         self.initial = copy.deepcopy(classifier.state_dict())  # what every sequence starts from
         self.optimizer: Optional[torch.optim.Optimizer] = None
         # A frame keeps at most 4x frame_pos / frame_neg samples: the first frame's, or fused + 2 single-modality views.
@@ -43,6 +44,7 @@ class OnlineClassifier:
         """Forget the last target: offline weights back, a fresh fc6 (draws from torch's RNG), empty memory."""
         self.clf.load_state_dict(self.initial)
         self.clf.reset_online_head()
+        self.fc4_bf16 = None
         # Fused Adam (one kernel for all parameters; CPU and CUDA): 0.2 ms less per step on CPU.
         self.optimizer = torch.optim.Adam(self.clf.online_parameters(fc4=self.t.online_fc4), lr=self.t.init_lr,
                                           fused=True)
@@ -57,18 +59,28 @@ class OnlineClassifier:
         activations when fc4 stays as trained offline (10x cheaper updates and memory)."""
         if self.t.online_fc4:
             return x
-        with torch.no_grad(), self._precision():
-            return self.clf.fc4(x).float()  # (N, fc_dim); eval mode: no dropout
+        with torch.no_grad():
+            return self._fc4(x).float()  # (N, fc_dim); eval mode: no dropout
 
-    def _precision(self) -> torch.autocast:
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
+    def _fc4(self, x: torch.Tensor) -> torch.Tensor:
+        """fc4 (linear, ReLU, dropout) of (N, feature_dim) features, in bfloat16 when ``bf16``. Scoring (eval, no
+        autograd) reuses weights cast once per optimizer step; autocast would cast them again on every call
+        (0.17 of 0.6 ms for 256 candidates). Training runs under autocast, which also routes the gradients."""
+        if not self.bf16:
+            return self.clf.fc4(x)
+        if torch.is_grad_enabled() or self.clf.training:
+            with torch.autocast(self.device.type, dtype=torch.bfloat16):
+                return self.clf.fc4(x)
+        if self.fc4_bf16 is None:
+            linear = self.clf.fc4[0]
+            self.fc4_bf16 = (linear.weight.detach().bfloat16(), linear.bias.detach().bfloat16())
+        return torch.relu(F.linear(x.bfloat16(), *self.fc4_bf16))  # what autocast computes, same casts
 
     def _logits(self, samples: torch.Tensor) -> torch.Tensor:
         if not self.t.online_fc4:  # fc4[-1] is fc4's dropout: active only in train mode
             return self.clf.head(self.clf.fc4[-1](samples))
-        with self._precision():  # only fc4 (nearly all of the work) in bfloat16: logits keep float32 resolution
-            h4 = self.clf.fc4(samples)  # (N, fc_dim)
-        return self.clf.head(h4.float())  # (N, 2)
+        # only fc4 (nearly all of the work) in bfloat16: logits keep float32 resolution
+        return self.clf.head(self._fc4(samples).float())  # (N, 2)
 
     def sample_scores(self, samples: torch.Tensor) -> torch.Tensor:
         """Foreground minus background logit of :meth:`samples` output (N, ...) -> (N,)."""
@@ -98,6 +110,7 @@ class OnlineClassifier:
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
+            self.fc4_bf16 = None  # fc4 changed (the fused step does not bump the parameters' version counters)
         self.clf.eval()
         return loss.item()
 
