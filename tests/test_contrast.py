@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from tracker.tracking.contrast import ContrastGain, contrast
+from tracker.tracking.contrast import ContrastGain, channel_stats, contrast as stats_contrast
+
+
+def contrast(crop: torch.Tensor) -> float:
+    return stats_contrast(channel_stats(crop))
 
 
 def textured(seed: int = 0, size: int = 64) -> torch.Tensor:

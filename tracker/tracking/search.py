@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from ..api import Images, ReadHint, present_channels
 from ..config import TrackConfig
 from ..model.network import CMINet
-from .contrast import ContrastGain
+from .contrast import ContrastGain, channel_stats, spread
 from .crop import Crop, cut, search_crop
 
 # Weight of the pooled (RGB, thermal) features in each view of a candidate.
@@ -52,10 +52,11 @@ class SearchRegion:
         rgb = cut(images.get("color"), crop, 3)
         tir = cut(images.get("ir"), crop, 1)
         present = present_channels(images)
-        content = tuple(c for c, x in (("color", rgb), ("ir", tir)) if c in present and float(x.std()) >= FLAT_STD)
+        stats = {c: channel_stats(x) for c, x in (("color", rgb), ("ir", tir)) if c in present}
+        content = tuple(c for c in stats if spread(stats[c]) >= FLAT_STD)
         present = content or present
         if gain is not None and "color" in present:  # night darkens the colour camera; thermal needs no light
-            rgb = gain("color", rgb)
+            rgb = gain("color", rgb, stats["color"])
         with torch.no_grad():
             f_r, f_t = net.extract(rgb.to(device), tir.to(device))
         if "color" not in present:
