@@ -23,6 +23,8 @@ def test_overrides_and_yaml(tmp_path):
         ("threads=0", "threads=0: expected a positive number"),
         ("model.dropout=nan", "config key 'model.dropout': cannot use 'nan' as float"),
         ("model", "expected key=value"),
+        ("track.night_light=1.5", "track.night_light=1.5, track.night_noise=6.0: expected 0 <= night_light < 1"),
+        ("track.color_gain=0.5", "track.color_gain=0.5, track.color_denoise=1.0: expected color_gain >= 1"),
     ],
 )
 def test_bad_values_name_the_key(override, message):

@@ -109,6 +109,10 @@ class TrackConfig:
     # (tracker.tracking.contrast: night, underexposure); 1 = off.
     color_gain: float = 8.0
     color_denoise: float = 1.0  # Gaussian blur before that stretch, sigma = this x log2(gain) crop pixels
+    # The first frame also trains on its colour crop at this fraction of the light with Gaussian noise of night_noise
+    # grey levels, seen through that gain (tracker.tracking.low_light): the target as it looks at night. 0 = off.
+    night_light: float = 0.15
+    night_noise: float = 6.0
     min_box: float = 4.0  # smallest output side in pixels
     # Share of the way (in log size) the box size moves to each frame's estimate, per frame. Low because partial
     # occlusion shrinks the visible target and a box that follows it fast shrinks with it.
@@ -130,6 +134,9 @@ class TrackConfig:
         if self.color_gain < 1 or self.color_denoise < 0:
             raise ConfigError(f"track.color_gain={self.color_gain}, track.color_denoise={self.color_denoise}: "
                               "expected color_gain >= 1 (1 = off) and color_denoise >= 0")
+        if not 0 <= self.night_light < 1 or self.night_noise < 0:
+            raise ConfigError(f"track.night_light={self.night_light}, track.night_noise={self.night_noise}: "
+                              "expected 0 <= night_light < 1 (0 = off) and night_noise >= 0")
         if self.update_stop_loss < 0:
             raise ConfigError(f"track.update_stop_loss={self.update_stop_loss}: expected >= 0 (0 = never stop early)")
         if self.crop_size % 16:

@@ -23,6 +23,7 @@ from ..model.checkpoint import BACKBONE_PREFIXES, DOMAIN_PREFIX, configure, load
 from ..model.network import CMINet
 from . import sampling
 from .contrast import ContrastGain
+from .low_light import low_light
 from .online import OnlineClassifier
 from .refine import BoxRefiner
 from .search import SearchRegion
@@ -186,6 +187,15 @@ class CMITracker:
             views = self.classifier.samples
             train_pos = torch.cat([train_pos, *map(views, region.embed_views(pos_boxes[:k_pos]))])
             train_neg = torch.cat([train_neg, *map(views, region.embed_views(neg_boxes[:k_neg]))])
+        if t.night_light > 0 and "color" in region.present:
+            # The target at night: the same samples from a dimmed, noisy colour crop (through the gain, as later).
+            night = SearchRegion.extract(self.net, images, box, t, self.device, gain=self.gain,
+                                         degrade=lambda crop: low_light(crop, t.night_light, t.night_noise, s.rng))
+            k_pos, k_neg = len(pos_boxes) // 2, len(neg_boxes) // 2
+            dark = night.embed_views(np.concatenate([pos_boxes[:k_pos], neg_boxes[:k_neg]]),
+                                     ("rgbt", "rgb") if t.modality_dropout and both else ("rgbt",))
+            train_pos = torch.cat([train_pos, *(self.classifier.samples(v[:k_pos]) for v in dark)])
+            train_neg = torch.cat([train_neg, *(self.classifier.samples(v[k_pos:]) for v in dark)])
         self.classifier.learn_first_frame(train_pos, train_neg, pos, neg)
         self.refiner.fit(region, box, s.rng)
 

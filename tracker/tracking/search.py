@@ -1,7 +1,7 @@
 """One frame's search region: the crop around the last box, its backbone features, and candidate embeddings."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -42,15 +42,19 @@ class SearchRegion:
 
     @classmethod
     def extract(cls, net: CMINet, images: Images, box: np.ndarray, track: TrackConfig, device: torch.device,
-                expand: float = 1.0, gain: Optional[ContrastGain] = None) -> "SearchRegion":
+                expand: float = 1.0, gain: Optional[ContrastGain] = None,
+                degrade: Optional[Callable[[torch.Tensor], torch.Tensor]] = None) -> "SearchRegion":
         """Crop around ``box`` (``expand`` times the usual side) and run the backbone on both modalities;
-        ``gain`` corrects the colour crop's contrast first (``tracker.tracking.contrast``).
+        ``gain`` corrects the colour crop's contrast first (``tracker.tracking.contrast``); ``degrade`` changes the
+        colour crop before anything reads it (training views, ``tracker.tracking.low_light``).
 
         A missing channel is cut as the neutral fill and contributes zero features, as in the single-modality
         training views; so does a channel whose crop is flat (a blank frame), unless both are."""
         crop = search_crop(box, track, expand)
         rgb = cut(images.get("color"), crop, 3)
         tir = cut(images.get("ir"), crop, 1)
+        if degrade is not None and images.get("color") is not None:
+            rgb = degrade(rgb)
         present = present_channels(images)
         stats = {c: channel_stats(x) for c, x in (("color", rgb), ("ir", tir)) if c in present}
         content = tuple(c for c in stats if spread(stats[c]) >= FLAT_STD)
