@@ -241,3 +241,10 @@ def test_colour_gain_and_night_view_keep_rgb_alone_on_target_through_the_night(t
     assert mean["gain"][1] > 0.75 and mean["gain"][1] > mean["neither"][1] + 0.1, mean
     assert mean["both"][0] > 0.6 and mean["both"][0] > mean["gain"][0] + 0.15, mean
     assert mean["both"][1] > 0.75, mean
+
+
+def test_thermal_only_tracker_skips_the_low_light_view(steady):
+    """The low-light view is of the colour crop: a thermal-only network (CMI-TIR) tracks exactly as without it."""
+    runs = [run(CMITracker(Config.load(None, ["device=cpu", "warmup=false", "model.modalities=tir", *extra])), steady,
+                frames=8)[0] for extra in ([], ["track.night_light=0"])]
+    assert np.array_equal(*runs)

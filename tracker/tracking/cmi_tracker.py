@@ -187,7 +187,7 @@ class CMITracker:
             views = self.classifier.samples
             train_pos = torch.cat([train_pos, *map(views, region.embed_views(pos_boxes[:k_pos]))])
             train_neg = torch.cat([train_neg, *map(views, region.embed_views(neg_boxes[:k_neg]))])
-        if t.night_light > 0 and "color" in region.present:
+        if t.night_light > 0 and "color" in region.present and self.cfg.model.modalities != "tir":
             # The target at night: the same samples from a dimmed, noisy colour crop (through the gain, as later).
             night = SearchRegion.extract(self.net, images, box, t, self.device, gain=self.gain,
                                          degrade=lambda crop: low_light(crop, t.night_light, t.night_noise, s.rng))
