@@ -25,6 +25,8 @@ def test_overrides_and_yaml(tmp_path):
         ("model", "expected key=value"),
         ("track.night_light=1.5", "track.night_light=1.5, track.night_noise=6.0: expected 0 <= night_light < 1"),
         ("track.color_gain=0.5", "track.color_gain=0.5, track.color_denoise=1.0: expected color_gain >= 1"),
+        ("track.scale_factor=1", "track.scale_steps=17, track.scale_factor=1.0, track.scale_filter_lr=0.025: "
+                                 "expected scale_steps >= 3, scale_factor > 1"),
     ],
 )
 def test_bad_values_name_the_key(override, message):

@@ -114,6 +114,13 @@ class TrackConfig:
     night_light: float = 0.15
     night_noise: float = 6.0
     min_box: float = 4.0  # smallest output side in pixels
+    # The box size from a scale filter learnt online on the search crop (tracker.tracking.scale_filter): scale_steps
+    # patch sizes scale_factor apart, learning rate scale_filter_lr (confident frames only). Off: the size is the
+    # refined box's, damped by scale_lr.
+    scale_filter: bool = True
+    scale_steps: int = 17
+    scale_factor: float = 1.03
+    scale_filter_lr: float = 0.025
     # Share of the way (in log size) the box size moves to each frame's estimate, per frame. Low because partial
     # occlusion shrinks the visible target and a box that follows it fast shrinks with it.
     scale_lr: float = 0.2
@@ -134,6 +141,10 @@ class TrackConfig:
         if self.color_gain < 1 or self.color_denoise < 0:
             raise ConfigError(f"track.color_gain={self.color_gain}, track.color_denoise={self.color_denoise}: "
                               "expected color_gain >= 1 (1 = off) and color_denoise >= 0")
+        if self.scale_steps < 3 or self.scale_factor <= 1 or not 0 < self.scale_filter_lr <= 1:
+            raise ConfigError(f"track.scale_steps={self.scale_steps}, track.scale_factor={self.scale_factor}, "
+                              f"track.scale_filter_lr={self.scale_filter_lr}: expected scale_steps >= 3, "
+                              "scale_factor > 1 and 0 < scale_filter_lr <= 1")
         if not 0 <= self.night_light < 1 or self.night_noise < 0:
             raise ConfigError(f"track.night_light={self.night_light}, track.night_noise={self.night_noise}: "
                               "expected 0 <= night_light < 1 (0 = off) and night_noise >= 0")

@@ -26,6 +26,7 @@ from .contrast import ContrastGain
 from .low_light import low_light
 from .online import OnlineClassifier
 from .refine import BoxRefiner
+from .scale_filter import ScaleFilter
 from .search import SearchRegion
 
 log = logging.getLogger("tracker")
@@ -135,6 +136,10 @@ class CMITracker:
         self.classifier = OnlineClassifier(self.net.classifier, self.t, self.device, bf16=bf16)
         self.gain = ContrastGain(self.t.color_gain, self.t.color_denoise)
         self.refiner = BoxRefiner(self.t, per_modality=self.t.bbreg_per_modality and cfg.model.modalities == "rgbt")
+        self.scale = ScaleFilter(self.t.scale_steps, self.t.scale_factor, self.t.scale_filter_lr) \
+            if self.t.scale_filter else None
+        # The channels the scale filter reads: the network's, so that CMI-RGB / CMI-TIR stay single-modality.
+        self.scale_channels = {"rgbt": ("color", "ir"), "rgb": ("color",), "tir": ("ir",)}[cfg.model.modalities]
         self.state: Optional[SequenceState] = None
         if cfg.warmup:
             self.warm_up()
@@ -197,6 +202,26 @@ class CMITracker:
             train_neg += [self.classifier.samples(v[k_pos:]) for v in dark]
         self.classifier.learn_first_frame(torch.cat(train_pos), torch.cat(train_neg), pos, neg)
         self.refiner.fit(region, box, s.rng)
+        if self.scale is not None:
+            self.scale.reset(region.pixels(self.scale_channels), *self.in_crop(region, box))
+
+    @staticmethod
+    def in_crop(region: SearchRegion, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Centre and size of an image xywh box in the region's crop pixels."""
+        crop = region.crop
+        return (box[:2] + box[2:] / 2 - crop.origin) * crop.scale, box[2:] * crop.scale
+
+    def resize(self, region: SearchRegion, refined: np.ndarray) -> np.ndarray:
+        """The output box: ``refined``'s centre with the scale filter's size (the last box's times its factor) or,
+        without the filter, the damped refined size; bounded to track.max_scale of the first box."""
+        s = self.state
+        if self.scale is None:
+            return self.refiner.damp_size(refined, s.box, s.init_size)
+        centre = refined[:2] + refined[2:] / 2
+        last = np.concatenate([centre - s.box[2:] / 2, s.box[2:]])  # the last size at the new centre
+        factor = self.scale.estimate(region.pixels(self.scale_channels), *self.in_crop(region, last))
+        size = np.clip(s.box[2:] * factor, s.init_size / self.t.max_scale, s.init_size * self.t.max_scale)
+        return np.concatenate([centre - size / 2, size])
 
     def single_modality_candidates(self, region: SearchRegion, pooled: tuple[torch.Tensor, torch.Tensor],
                                    cands: np.ndarray, top: np.ndarray, score: float) -> tuple[np.ndarray, float]:
@@ -235,7 +260,7 @@ class CMITracker:
         success = score > 0
         if success:
             refined = self.refiner.refine(region, cands[top], region.present, self.classifier.scores)
-            new_box = clip_box(self.refiner.damp_size(refined, s.box, s.init_size), *s.image_size, min_size=t.min_box)
+            new_box = clip_box(self.resize(region, refined), *s.image_size, min_size=t.min_box)
             if s.failures:
                 log.info("frame %d: target found again after %d frames", s.frame, s.failures)
             s.failures = 0
@@ -245,6 +270,8 @@ class CMITracker:
                 kept_views = (lambda rows: region.fuse(tuple(p[torch.from_numpy(rows)] for p in pooled))) if views \
                     else None
                 self.classifier.collect(samples, boxes, new_box, s.rng, kept_views)
+                if self.scale is not None:
+                    self.scale.update(region.pixels(self.scale_channels), *self.in_crop(region, new_box))
         else:
             new_box = s.box
             s.failures += 1

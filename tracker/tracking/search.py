@@ -11,7 +11,7 @@ from ..api import Images, ReadHint, present_channels
 from ..config import TrackConfig
 from ..model.network import CMINet
 from .contrast import ContrastGain, channel_stats, spread
-from .crop import Crop, cut, search_crop
+from .crop import FILL, Crop, cut, search_crop
 
 # Weight of the pooled (RGB, thermal) features in each view of a candidate.
 VIEWS = {"rgbt": (1.0, 1.0), "rgb": (1.0, 0.0), "tir": (0.0, 1.0)}
@@ -23,9 +23,11 @@ class SearchRegion:
     """Backbone features of one search crop; turns image-pixel boxes into CMI-fused candidate features."""
 
     def __init__(self, net: CMINet, crop: Crop, feats: tuple[torch.Tensor, torch.Tensor], device: torch.device,
-                 present: tuple[str, ...], reduced_bias: Optional[torch.Tensor] = None) -> None:
+                 present: tuple[str, ...], reduced_bias: Optional[torch.Tensor] = None,
+                 images: Optional[tuple[torch.Tensor, torch.Tensor]] = None) -> None:
         self.net = net
         self.crop = crop
+        self.images = images  # the (colour, thermal) crops the backbone read, (1, 3 | 1, S, S) 0-255 on the CPU
         self.feats = feats
         self.device = device
         self.present = present  # channels with image content in this crop (``tracker.api.CHANNELS`` order)
@@ -70,12 +72,21 @@ class SearchRegion:
         with torch.no_grad():
             reduction = net.cmi.concat_reduction()
             if reduction is None:
-                return cls(net, crop, (f_r, f_t), device, present)
+                return cls(net, crop, (f_r, f_t), device, present, images=(rgb, tir))
             # Concat fusion is a 1x1 reduction per modality: applied once to the (1, C, h, w) maps instead of to
             # every candidate's P x P pooled cells (8000 a frame vs 576).
             (w_r, b_r), (w_t, b_t) = reduction["R"], reduction["T"]
             f_r, f_t = (F.conv2d(f, w[:, :, None, None]) for f, w in ((f_r, w_r), (f_t, w_t)))
-            return cls(net, crop, (f_r, f_t), device, present, torch.cat([b_r, b_t]))
+            return cls(net, crop, (f_r, f_t), device, present, torch.cat([b_r, b_t]), (rgb, tir))
+
+    def pixels(self, channels: Sequence[str] = ("color", "ir")) -> np.ndarray:
+        """(S, S, 2) float32 crop: grey level of the colour crop and thermal; flat where a channel is not among
+        ``channels`` or has no content."""
+        rgb, tir = self.images
+        use = [c in channels and c in self.present for c in ("color", "ir")]
+        grey = rgb[0].mean(0) if use[0] else torch.full_like(tir[0, 0], FILL)
+        thermal = tir[0, 0] if use[1] else torch.full_like(grey, FILL)
+        return torch.stack([grey, thermal], 2).numpy()
 
     def area(self) -> tuple[float, float, float, float]:
         """The crop in image xywh (where far negatives and re-detection candidates are drawn)."""
