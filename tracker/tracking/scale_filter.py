@@ -92,7 +92,8 @@ class ScaleFilter:
 
 def gradient_histograms(patches: np.ndarray) -> np.ndarray:
     """(S, h, w, C) patches -> (S, C * h/CELL * w/CELL * BINS): per channel and cell, gradient magnitude by
-    unsigned orientation, each cell's histogram scaled to unit length (contrast invariance, as in HOG)."""
+    unsigned orientation, each cell's histogram divided by its length plus a tenth of the mean length (contrast
+    invariance, as in HOG, without blowing up the noise of flat cells)."""
     if patches.ndim == 3:
         patches = patches[..., None]
     s, h, w, c = patches.shape
