@@ -26,7 +26,9 @@ def test_overrides_and_yaml(tmp_path):
         ("track.night_light=1.5", "track.night_light=1.5, track.night_noise=6.0: expected 0 <= night_light < 1"),
         ("track.color_gain=0.5", "track.color_gain=0.5, track.color_denoise=1.0: expected color_gain >= 1"),
         ("track.scale_factor=1", "track.scale_steps=17, track.scale_factor=1.0, track.scale_filter_lr=0.025: "
-                                 "expected scale_steps >= 3, scale_factor > 1"),
+                                 "expected odd scale_steps >= 3, scale_factor > 1"),
+        ("track.scale_steps=16", "track.scale_steps=16, track.scale_factor=1.03, track.scale_filter_lr=0.025: "
+                                 "expected odd scale_steps >= 3"),
     ],
 )
 def test_bad_values_name_the_key(override, message):

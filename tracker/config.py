@@ -141,9 +141,11 @@ class TrackConfig:
         if self.color_gain < 1 or self.color_denoise < 0:
             raise ConfigError(f"track.color_gain={self.color_gain}, track.color_denoise={self.color_denoise}: "
                               "expected color_gain >= 1 (1 = off) and color_denoise >= 0")
-        if self.scale_steps < 3 or self.scale_factor <= 1 or not 0 < self.scale_filter_lr <= 1:
+        # Odd scale_steps: one of the patch sizes is the last box's, where the filter's desired peak lies.
+        if self.scale_steps < 3 or self.scale_steps % 2 == 0 or self.scale_factor <= 1 \
+                or not 0 < self.scale_filter_lr <= 1:
             raise ConfigError(f"track.scale_steps={self.scale_steps}, track.scale_factor={self.scale_factor}, "
-                              f"track.scale_filter_lr={self.scale_filter_lr}: expected scale_steps >= 3, "
+                              f"track.scale_filter_lr={self.scale_filter_lr}: expected odd scale_steps >= 3, "
                               "scale_factor > 1 and 0 < scale_filter_lr <= 1")
         if not 0 <= self.night_light < 1 or self.night_noise < 0:
             raise ConfigError(f"track.night_light={self.night_light}, track.night_noise={self.night_noise}: "

@@ -27,6 +27,9 @@ class ScaleFilter:
     centre and returns the best size factor (parabolic peak between steps)."""
 
     def __init__(self, steps: int, factor: float, lr: float) -> None:
+        """``steps`` patch sizes (odd: the middle one is the last box's) ``factor`` apart; model learning rate ``lr``."""
+        if steps < 3 or steps % 2 == 0:
+            raise ValueError(f"scale filter: steps={steps}, expected an odd number >= 3")
         self.steps, self.factor, self.lr = steps, factor, lr
         k = np.arange(steps) - (steps - 1) / 2
         self.factors = factor ** k  # (S,) patch size relative to the box, smallest first
