@@ -203,13 +203,7 @@ class CMITracker:
         self.classifier.learn_first_frame(torch.cat(train_pos), torch.cat(train_neg), pos, neg)
         self.refiner.fit(region, box, s.rng)
         if self.scale is not None:
-            self.scale.reset(region.pixels(self.scale_channels), *self.in_crop(region, box))
-
-    @staticmethod
-    def in_crop(region: SearchRegion, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Centre and size of an image xywh box in the region's crop pixels."""
-        crop = region.crop
-        return (box[:2] + box[2:] / 2 - crop.origin) * crop.scale, box[2:] * crop.scale
+            self.scale.reset(region.pixels(self.scale_channels), *region.crop.centre_size(box))
 
     def resize(self, region: SearchRegion, refined: np.ndarray) -> np.ndarray:
         """The output box: ``refined``'s centre with the scale filter's size (the last box's times its factor) or,
@@ -219,7 +213,7 @@ class CMITracker:
             return self.refiner.damp_size(refined, s.box, s.init_size)
         centre = refined[:2] + refined[2:] / 2
         last = np.concatenate([centre - s.box[2:] / 2, s.box[2:]])  # the last size at the new centre
-        factor = self.scale.estimate(region.pixels(self.scale_channels), *self.in_crop(region, last))
+        factor = self.scale.estimate(region.pixels(self.scale_channels), *region.crop.centre_size(last))
         size = np.clip(s.box[2:] * factor, s.init_size / self.t.max_scale, s.init_size * self.t.max_scale)
         return np.concatenate([centre - size / 2, size])
 
@@ -271,7 +265,7 @@ class CMITracker:
                     else None
                 self.classifier.collect(samples, boxes, new_box, s.rng, kept_views)
                 if self.scale is not None:
-                    self.scale.update(region.pixels(self.scale_channels), *self.in_crop(region, new_box))
+                    self.scale.update(region.pixels(self.scale_channels), *region.crop.centre_size(new_box))
         else:
             new_box = s.box
             s.failures += 1

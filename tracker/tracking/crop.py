@@ -28,6 +28,10 @@ class Crop:
         x1y1 = (b[:, :2] - self.origin) * self.scale
         return torch.from_numpy(np.concatenate([x1y1, x1y1 + b[:, 2:] * self.scale], axis=1)).float()
 
+    def centre_size(self, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Image xywh box -> its centre and size in crop pixels."""
+        return (box[:2] + box[2:] / 2 - self.origin) * self.scale, box[2:] * self.scale
+
     def area(self) -> tuple[float, float, float, float]:
         """The crop in image xywh."""
         side = self.size / self.scale

@@ -10,6 +10,7 @@ filter along the scale axis (one FFT per frame) scores all S sizes at once.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Optional
 
@@ -110,8 +111,7 @@ def gradient_histograms(patches: np.ndarray) -> np.ndarray:
     low = np.floor(angle)
     frac = angle - low
     # Each pixel votes into its cell's two nearest orientation bins: bin counts over flat (patch, cell, bin) indices.
-    cell = (np.arange(h)[:, None] // CELL) * (w // CELL) + np.arange(w)[None] // CELL  # (h, w)
-    base = (np.arange(s * c)[:, None, None] * ((h // CELL) * (w // CELL)) + cell) * BINS  # (S*C, h, w)
+    base = _cell_index(s * c, h, w)
     low = low.astype(np.int64) % BINS
     size = s * c * (h // CELL) * (w // CELL) * BINS
     hist = (np.bincount((base + low).ravel(), (mag * (1 - frac)).ravel(), size)
@@ -120,3 +120,12 @@ def gradient_histograms(patches: np.ndarray) -> np.ndarray:
     norm = np.sqrt(np.sum(cells ** 2, axis=2, keepdims=True))
     cells = cells / (norm + 0.1 * norm.mean() + 1e-6)
     return cells.reshape(s, -1)
+
+
+@functools.lru_cache(maxsize=8)
+def _cell_index(planes: int, h: int, w: int) -> np.ndarray:
+    """(planes, h, w) flat index of each pixel's cell's first bin; the same for every frame of a sequence."""
+    cell = (np.arange(h)[:, None] // CELL) * (w // CELL) + np.arange(w)[None] // CELL  # (h, w)
+    base = (np.arange(planes)[:, None, None] * ((h // CELL) * (w // CELL)) + cell) * BINS
+    base.flags.writeable = False  # shared between calls
+    return base

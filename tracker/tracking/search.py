@@ -28,6 +28,7 @@ class SearchRegion:
         self.net = net
         self.crop = crop
         self.images = images  # the (colour, thermal) crops the backbone read, (1, 3 | 1, S, S) 0-255 on the CPU
+        self._pixels: dict[tuple[str, ...], np.ndarray] = {}  # pixels() per channel set
         self.feats = feats
         self.device = device
         self.present = present  # channels with image content in this crop (``tracker.api.CHANNELS`` order)
@@ -81,12 +82,15 @@ class SearchRegion:
 
     def pixels(self, channels: Sequence[str] = ("color", "ir")) -> np.ndarray:
         """(S, S, 2) float32 crop: grey level of the colour crop and thermal; flat where a channel is not among
-        ``channels`` or has no content."""
-        rgb, tir = self.images
-        use = [c in channels and c in self.present for c in ("color", "ir")]
-        grey = rgb[0].mean(0) if use[0] else torch.full_like(tir[0, 0], FILL)
-        thermal = tir[0, 0] if use[1] else torch.full_like(grey, FILL)
-        return torch.stack([grey, thermal], 2).numpy()
+        ``channels`` or has no content. Built once per crop: the scale filter reads it to estimate and to learn."""
+        channels = tuple(channels)
+        if channels not in self._pixels:
+            rgb, tir = self.images
+            use = [c in channels and c in self.present for c in ("color", "ir")]
+            grey = rgb[0].mean(0) if use[0] else torch.full_like(tir[0, 0], FILL)
+            thermal = tir[0, 0] if use[1] else torch.full_like(grey, FILL)
+            self._pixels[channels] = torch.stack([grey, thermal], 2).numpy()
+        return self._pixels[channels]
 
     def area(self) -> tuple[float, float, float, float]:
         """The crop in image xywh (where far negatives and re-detection candidates are drawn)."""
