@@ -29,6 +29,8 @@ def test_overrides_and_yaml(tmp_path):
                                  "expected odd scale_steps >= 3, scale_factor > 1"),
         ("track.scale_steps=16", "track.scale_steps=16, track.scale_factor=1.03, track.scale_filter_lr=0.025: "
                                  "expected odd scale_steps >= 3"),
+        ("track.translation_filter_lr=0", "track.translation_filter_lr=0.0, track.translation_gate=0.15: "
+                                          "expected 0 < translation_filter_lr <= 1"),
     ],
 )
 def test_bad_values_name_the_key(override, message):

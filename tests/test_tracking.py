@@ -268,3 +268,20 @@ def test_box_follows_a_target_that_changes_size(tracker, tmp_path):
         errors.append(np.abs(np.log(ratio))[read_sequence("vot", seq_dir).tags["scale_change"][1:]].mean())
         overlaps.append(iou(boxes, gt).mean())
     assert np.mean(errors) < 0.08 and np.mean(overlaps) > 0.8, (errors, overlaps)
+
+
+def test_box_centre_is_precise_on_a_textured_target(tracker, tmp_path):
+    """The translation filter places the box centre to a fraction of the classifier's precision.
+
+    Bars over seeds 211-213 (textured target, camera motion, 120 frames; mean of the seeds): mean IoU > 0.93 and
+    median centre error < 0.025 target sizes. Measured (2 threads): 0.981 and 0.007 with the filter; without it
+    (track.translation_filter=false, the classifier's refined centre) 0.848 and 0.063.
+    """
+    overlaps, errors = [], []
+    for seed in (211, 212, 213):
+        seq_dir = generate_sequence(tmp_path / str(seed), frames=120, seed=seed, kinds=("textured", "camera_motion"))
+        boxes, gt = run(tracker, seq_dir)
+        offset = (boxes[:, :2] + boxes[:, 2:] / 2) - (gt[:, :2] + gt[:, 2:] / 2)
+        errors.append(np.median(np.linalg.norm(offset, axis=1) / np.sqrt(gt[:, 2] * gt[:, 3])))
+        overlaps.append(iou(boxes, gt).mean())
+    assert np.mean(overlaps) > 0.93 and np.mean(errors) < 0.025, (overlaps, errors)

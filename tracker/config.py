@@ -121,6 +121,12 @@ class TrackConfig:
     scale_steps: int = 17
     scale_factor: float = 1.03
     scale_filter_lr: float = 0.025
+    # The box centre from a correlation filter learnt online on the search crop (tracker.tracking.translation_filter)
+    # when its peak lies within translation_gate target sizes (sqrt of area) of the classifier's; learning rate
+    # translation_filter_lr (confident frames only). Off: the classifier's refined centre.
+    translation_filter: bool = True
+    translation_filter_lr: float = 0.025
+    translation_gate: float = 0.15
     # Share of the way (in log size) the box size moves to each frame's estimate, per frame. Low because partial
     # occlusion shrinks the visible target and a box that follows it fast shrinks with it.
     scale_lr: float = 0.2
@@ -147,6 +153,9 @@ class TrackConfig:
             raise ConfigError(f"track.scale_steps={self.scale_steps}, track.scale_factor={self.scale_factor}, "
                               f"track.scale_filter_lr={self.scale_filter_lr}: expected odd scale_steps >= 3, "
                               "scale_factor > 1 and 0 < scale_filter_lr <= 1")
+        if not 0 < self.translation_filter_lr <= 1 or self.translation_gate < 0:
+            raise ConfigError(f"track.translation_filter_lr={self.translation_filter_lr}, track.translation_gate="
+                              f"{self.translation_gate}: expected 0 < translation_filter_lr <= 1 and translation_gate >= 0")
         if not 0 <= self.night_light < 1 or self.night_noise < 0:
             raise ConfigError(f"track.night_light={self.night_light}, track.night_noise={self.night_noise}: "
                               "expected 0 <= night_light < 1 (0 = off) and night_noise >= 0")

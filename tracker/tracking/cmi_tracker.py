@@ -28,6 +28,7 @@ from .online import OnlineClassifier
 from .refine import BoxRefiner
 from .scale_filter import ScaleFilter
 from .search import SearchRegion
+from .translation_filter import TranslationFilter
 
 log = logging.getLogger("tracker")
 
@@ -138,8 +139,9 @@ class CMITracker:
         self.refiner = BoxRefiner(self.t, per_modality=self.t.bbreg_per_modality and cfg.model.modalities == "rgbt")
         self.scale = ScaleFilter(self.t.scale_steps, self.t.scale_factor, self.t.scale_filter_lr) \
             if self.t.scale_filter else None
-        # The channels the scale filter reads: the network's, so that CMI-RGB / CMI-TIR stay single-modality.
-        self.scale_channels = {"rgbt": ("color", "ir"), "rgb": ("color",), "tir": ("ir",)}[cfg.model.modalities]
+        self.translation = TranslationFilter(self.t.translation_filter_lr) if self.t.translation_filter else None
+        # The channels both filters read: the network's, so that CMI-RGB / CMI-TIR stay single-modality.
+        self.filter_channels = {"rgbt": ("color", "ir"), "rgb": ("color",), "tir": ("ir",)}[cfg.model.modalities]
         self.state: Optional[SequenceState] = None
         if cfg.warmup:
             self.warm_up()
@@ -203,17 +205,26 @@ class CMITracker:
         self.classifier.learn_first_frame(torch.cat(train_pos), torch.cat(train_neg), pos, neg)
         self.refiner.fit(region, box, s.rng)
         if self.scale is not None:
-            self.scale.reset(region.pixels(self.scale_channels), *region.crop.centre_size(box))
+            self.scale.reset(region.pixels(self.filter_channels), *region.crop.centre_size(box))
+        if self.translation is not None:
+            self.translation.reset(region.pixels(self.filter_channels), *region.crop.centre_size(box))
 
-    def resize(self, region: SearchRegion, refined: np.ndarray) -> np.ndarray:
-        """The output box: ``refined``'s centre with the scale filter's size (the last box's times its factor) or,
+    def place(self, region: SearchRegion, refined: np.ndarray) -> np.ndarray:
+        """The output box: ``refined``'s centre, moved to the translation filter's peak when that lies within
+        track.translation_gate target sizes of it; the scale filter's size (the last box's times its factor) or,
         without the filter, the damped refined size; bounded to track.max_scale of the first box."""
         s = self.state
-        if self.scale is None:
-            return self.refiner.damp_size(refined, s.box, s.init_size)
         centre = refined[:2] + refined[2:] / 2
+        if self.translation is not None and region.expand == 1:  # a widened crop has another zoom than the filter's
+            found = self.translation.locate(region.pixels(self.filter_channels))
+            if found is not None:
+                peak = region.crop.to_image(found)
+                if np.linalg.norm(peak - centre) <= self.t.translation_gate * np.sqrt(np.prod(s.box[2:])):
+                    centre = peak
+        if self.scale is None:
+            return self.refiner.damp_size(np.concatenate([centre - refined[2:] / 2, refined[2:]]), s.box, s.init_size)
         last = np.concatenate([centre - s.box[2:] / 2, s.box[2:]])  # the last size at the new centre
-        factor = self.scale.estimate(region.pixels(self.scale_channels), *region.crop.centre_size(last))
+        factor = self.scale.estimate(region.pixels(self.filter_channels), *region.crop.centre_size(last))
         size = np.clip(s.box[2:] * factor, s.init_size / self.t.max_scale, s.init_size * self.t.max_scale)
         return np.concatenate([centre - size / 2, size])
 
@@ -254,7 +265,7 @@ class CMITracker:
         success = score > 0
         if success:
             refined = self.refiner.refine(region, cands[top], region.present, self.classifier.scores)
-            new_box = clip_box(self.resize(region, refined), *s.image_size, min_size=t.min_box)
+            new_box = clip_box(self.place(region, refined), *s.image_size, min_size=t.min_box)
             if s.failures:
                 log.info("frame %d: target found again after %d frames", s.frame, s.failures)
             s.failures = 0
@@ -265,7 +276,9 @@ class CMITracker:
                     else None
                 self.classifier.collect(samples, boxes, new_box, s.rng, kept_views)
                 if self.scale is not None:
-                    self.scale.update(region.pixels(self.scale_channels), *region.crop.centre_size(new_box))
+                    self.scale.update(region.pixels(self.filter_channels), *region.crop.centre_size(new_box))
+                if self.translation is not None and region.expand == 1:
+                    self.translation.update(region.pixels(self.filter_channels), region.crop.centre_size(new_box)[0])
         else:
             new_box = s.box
             s.failures += 1

@@ -32,6 +32,10 @@ class Crop:
         """Image xywh box -> its centre and size in crop pixels."""
         return (box[:2] + box[2:] / 2 - self.origin) * self.scale, box[2:] * self.scale
 
+    def to_image(self, point: np.ndarray) -> np.ndarray:
+        """Crop pixel (x, y) -> image (x, y)."""
+        return self.origin + np.asarray(point) / self.scale
+
     def area(self) -> tuple[float, float, float, float]:
         """The crop in image xywh."""
         side = self.size / self.scale

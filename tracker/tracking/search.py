@@ -24,9 +24,10 @@ class SearchRegion:
 
     def __init__(self, net: CMINet, crop: Crop, feats: tuple[torch.Tensor, torch.Tensor], device: torch.device,
                  present: tuple[str, ...], reduced_bias: Optional[torch.Tensor] = None,
-                 images: Optional[tuple[torch.Tensor, torch.Tensor]] = None) -> None:
+                 images: Optional[tuple[torch.Tensor, torch.Tensor]] = None, expand: float = 1.0) -> None:
         self.net = net
         self.crop = crop
+        self.expand = expand  # the crop's side relative to the usual (wider after failures)
         self.images = images  # the (colour, thermal) crops the backbone read, (1, 3 | 1, S, S) 0-255 on the CPU
         self._pixels: dict[tuple[str, ...], np.ndarray] = {}  # pixels() per channel set
         self.feats = feats
@@ -73,16 +74,16 @@ class SearchRegion:
         with torch.no_grad():
             reduction = net.cmi.concat_reduction()
             if reduction is None:
-                return cls(net, crop, (f_r, f_t), device, present, images=(rgb, tir))
+                return cls(net, crop, (f_r, f_t), device, present, images=(rgb, tir), expand=expand)
             # Concat fusion is a 1x1 reduction per modality: applied once to the (1, C, h, w) maps instead of to
             # every candidate's P x P pooled cells (8000 a frame vs 576).
             (w_r, b_r), (w_t, b_t) = reduction["R"], reduction["T"]
             f_r, f_t = (F.conv2d(f, w[:, :, None, None]) for f, w in ((f_r, w_r), (f_t, w_t)))
-            return cls(net, crop, (f_r, f_t), device, present, torch.cat([b_r, b_t]), (rgb, tir))
+            return cls(net, crop, (f_r, f_t), device, present, torch.cat([b_r, b_t]), (rgb, tir), expand)
 
     def pixels(self, channels: Sequence[str] = ("color", "ir")) -> np.ndarray:
         """(S, S, 2) float32 crop: grey level of the colour crop and thermal; flat where a channel is not among
-        ``channels`` or has no content. Built once per crop: the scale filter reads it to estimate and to learn."""
+        ``channels`` or has no content. Built once per crop: the scale and translation filters read it to estimate and to learn."""
         channels = tuple(channels)
         if channels not in self._pixels:
             rgb, tir = self.images
