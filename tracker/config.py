@@ -155,7 +155,8 @@ class TrackConfig:
                               "scale_factor > 1 and 0 < scale_filter_lr <= 1")
         if not 0 < self.translation_filter_lr <= 1 or self.translation_gate < 0:
             raise ConfigError(f"track.translation_filter_lr={self.translation_filter_lr}, track.translation_gate="
-                              f"{self.translation_gate}: expected 0 < translation_filter_lr <= 1 and translation_gate >= 0")
+                              f"{self.translation_gate}: expected 0 < translation_filter_lr <= 1 and "
+                              "translation_gate >= 0")
         if not 0 <= self.night_light < 1 or self.night_noise < 0:
             raise ConfigError(f"track.night_light={self.night_light}, track.night_noise={self.night_noise}: "
                               "expected 0 <= night_light < 1 (0 = off) and night_noise >= 0")

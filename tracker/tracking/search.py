@@ -83,7 +83,8 @@ class SearchRegion:
 
     def pixels(self, channels: Sequence[str] = ("color", "ir")) -> np.ndarray:
         """(S, S, 2) float32 crop: grey level of the colour crop and thermal; flat where a channel is not among
-        ``channels`` or has no content. Built once per crop: the scale and translation filters read it to estimate and to learn."""
+        ``channels`` or has no content. Built once per crop: the scale and translation filters read it to estimate
+        and to learn."""
         channels = tuple(channels)
         if channels not in self._pixels:
             rgb, tir = self.images

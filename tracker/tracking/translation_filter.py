@@ -28,7 +28,7 @@ class TranslationFilter:
         self.grid: Optional[tuple[int, int]] = None  # (rows, cols) of cells
         self.corner = np.zeros(2, int)  # (x, y) of the read square in the crop
         self._last: tuple = (None, None)  # (pixels, their features)
-        self.window: Optional[np.ndarray] = None  # (rows, cols, 1) Hann window centred on the crop
+        self.window: Optional[np.ndarray] = None  # (rows, cols, 1) Hann window over the read square
         self.g_hat: Optional[np.ndarray] = None  # (rows, cols) desired response, peak at cell (0, 0)
         self.num: Optional[np.ndarray] = None  # (rows, cols, D) complex: conj(G) F, averaged over frames
         self.den: Optional[np.ndarray] = None  # (rows, cols): sum over features of |F|^2, averaged over frames
@@ -59,8 +59,8 @@ class TranslationFilter:
         return self._last[1]
 
     def update(self, pixels: np.ndarray, centre: np.ndarray) -> None:
-        """Blend in the target at ``centre`` (crop pixels): the crop's cells rolled to put it at cell (0, 0)'s place
-        in the middle of the window, so that every frame's sample is centred as the first frame's."""
+        """Blend in the target at ``centre`` (crop pixels), the crop's cells rolled so that it sits at the window's
+        centre cell, as on the first frame."""
         rows, cols = self.grid
         middle = np.array([rows // 2, cols // 2])  # (row, col) of the window's centre cell
         cell = self.to_cells(np.asarray(centre))[::-1]  # (row, col) of the target
