@@ -56,11 +56,7 @@ class ScaleFilter:
         f = np.fft.fft(self.samples(pixels, centre, size), axis=0)  # (S, D)
         num = np.conj(self.g_hat)[:, None] * f
         den = np.sum(f.real ** 2 + f.imag ** 2, axis=1)
-        if self.num is None:
-            self.num, self.den = num, den
-        else:
-            self.num = (1 - self.lr) * self.num + self.lr * num
-            self.den = (1 - self.lr) * self.den + self.lr * den
+        self.num, self.den = running_average(self.num, num, self.lr), running_average(self.den, den, self.lr)
 
     def estimate(self, pixels: np.ndarray, centre: np.ndarray, size: np.ndarray) -> float:
         """Size factor relative to ``size`` at which the patch around ``centre`` best matches the model."""
@@ -92,6 +88,11 @@ class ScaleFilter:
             patches.append(cv2.warpAffine(pixels, warp, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                           borderMode=cv2.BORDER_REPLICATE))
         return gradient_histograms(np.stack(patches)) * self.window
+
+
+def running_average(model: Optional[np.ndarray], sample: np.ndarray, lr: float) -> np.ndarray:
+    """A filter's term blended towards this frame's (rate ``lr``); the first frame's sets it."""
+    return sample if model is None else (1 - lr) * model + lr * sample
 
 
 def gradient_histograms(patches: np.ndarray) -> np.ndarray:

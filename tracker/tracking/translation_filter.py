@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from .scale_filter import BINS, CELL, gradient_histograms
+from .scale_filter import BINS, CELL, gradient_histograms, running_average
 
 REG = 1e-2  # ridge term of the denominator, relative to its mean
 SPAN = 128  # side of the crop's central square the filter reads, pixels (the target is about 56 of 192)
@@ -72,11 +72,7 @@ class TranslationFilter:
         f = np.fft.fft2(x, axes=(0, 1))
         num = np.conj(g_hat)[..., None] * f
         den = np.sum(f.real ** 2 + f.imag ** 2, axis=2)
-        if self.num is None:
-            self.num, self.den = num, den
-        else:
-            self.num = (1 - self.lr) * self.num + self.lr * num
-            self.den = (1 - self.lr) * self.den + self.lr * den
+        self.num, self.den = running_average(self.num, num, self.lr), running_average(self.den, den, self.lr)
 
     def locate(self, pixels: np.ndarray) -> Optional[np.ndarray]:
         """The target's centre (x, y) in the crop, pixels to a fraction of a cell; None when the model saw no
