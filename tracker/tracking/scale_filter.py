@@ -69,11 +69,7 @@ class ScaleFilter:
         # Index 0 of the response is the unchanged size (the desired peak was rolled there): roll it back to order.
         response = np.roll(response, (self.steps - 1) // 2)
         i = int(np.argmax(response))
-        offset = 0.0
-        if 0 < i < self.steps - 1:  # vertex of the parabola through the peak and its neighbours
-            left, mid, right = response[i - 1: i + 2]
-            curve = left - 2 * mid + right
-            offset = 0.5 * (left - right) / curve if curve < 0 else 0.0
+        offset = parabola_peak(*response[i - 1: i + 2]) if 0 < i < self.steps - 1 else 0.0
         return float(self.factor ** (i + offset - (self.steps - 1) / 2))
 
     def samples(self, pixels: np.ndarray, centre: np.ndarray, size: np.ndarray) -> np.ndarray:
@@ -88,6 +84,13 @@ class ScaleFilter:
             patches.append(cv2.warpAffine(pixels, warp, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                           borderMode=cv2.BORDER_REPLICATE))
         return gradient_histograms(np.stack(patches)) * self.window
+
+
+def parabola_peak(left: float, mid: float, right: float) -> float:
+    """Offset from the middle sample of the vertex of the parabola through three samples (0 when not a peak): the
+    filters' responses between their steps or cells."""
+    curve = left - 2 * mid + right
+    return float(0.5 * (left - right) / curve) if curve < 0 else 0.0
 
 
 def running_average(model: Optional[np.ndarray], sample: np.ndarray, lr: float) -> np.ndarray:

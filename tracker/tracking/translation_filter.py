@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from .scale_filter import BINS, CELL, gradient_histograms, running_average
+from .scale_filter import BINS, CELL, gradient_histograms, parabola_peak, running_average
 
 REG = 1e-2  # ridge term of the denominator, relative to its mean
 SPAN = 128  # side of the crop's central square the filter reads, pixels (the target is about 56 of 192)
@@ -85,8 +85,8 @@ class TranslationFilter:
             return None
         rows, cols = self.grid
         r, c = np.unravel_index(int(np.argmax(response)), response.shape)
-        offset = [_vertex(response[(r - 1) % rows, c], response[r, c], response[(r + 1) % rows, c]),
-                  _vertex(response[r, (c - 1) % cols], response[r, c], response[r, (c + 1) % cols])]
+        offset = [parabola_peak(response[(r - 1) % rows, c], response[r, c], response[(r + 1) % rows, c]),
+                  parabola_peak(response[r, (c - 1) % cols], response[r, c], response[r, (c + 1) % cols])]
         # A sample shifted by d cells from the learnt one answers d cells from the window's centre: the response's
         # peak is the target's cell in this crop.
         centre = self.from_cells(np.array([c + offset[1], r + offset[0]]))
@@ -105,8 +105,3 @@ class TranslationFilter:
         # Signed frequencies: a fractional shift then interpolates the map instead of modulating it.
         return np.exp(-2j * np.pi * (np.fft.fftfreq(rows)[:, None] * dy + np.fft.fftfreq(cols)[None] * dx))
 
-
-def _vertex(left: float, mid: float, right: float) -> float:
-    """Offset of the peak of the parabola through three samples (0 when not a peak)."""
-    curve = left - 2 * mid + right
-    return float(0.5 * (left - right) / curve) if curve < 0 else 0.0
