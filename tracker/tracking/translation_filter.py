@@ -89,8 +89,7 @@ class TranslationFilter:
                   parabola_peak(response[r, (c - 1) % cols], response[r, c], response[r, (c + 1) % cols])]
         # A sample shifted by d cells from the learnt one answers d cells from the window's centre: the response's
         # peak is the target's cell in this crop.
-        centre = self.from_cells(np.array([c + offset[1], r + offset[0]]))
-        return centre
+        return self.from_cells(np.array([c + offset[1], r + offset[0]]))
 
     def to_cells(self, x: np.ndarray) -> np.ndarray:
         """Crop pixel (x, y) -> cell coordinates of the read square (cell j's centre is its pixel CELL j + 1.5)."""
