@@ -60,8 +60,9 @@ class TrackConfig:
     top_k: int = 5  # best-scoring candidates averaged into the new box
     trans_std: float = 0.6  # candidate centre spread (standard deviation), in target sizes
     scale_step: float = 1.05  # candidate scale spread: scale_step ** N(0, 0.5)
-    failure_expand: float = 1.3  # search area growth per consecutive failed frame, x
-    max_expand: float = 2.0  # largest search area growth after failures, x
+    # Search crop side growth per consecutive failed frame (at the same zoom: more pixels), x; and its largest value.
+    failure_expand: float = 1.3
+    max_expand: float = 2.0
     # first frame
     init_pos: int = 300  # positive samples (IoU >= 0.7) drawn around the initial box
     init_neg: int = 2000  # negative samples (IoU <= 0.3)

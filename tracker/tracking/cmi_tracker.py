@@ -215,7 +215,7 @@ class CMITracker:
         without the filter, the damped refined size; bounded to track.max_scale of the first box."""
         s = self.state
         centre = refined[:2] + refined[2:] / 2
-        if self.translation is not None and region.expand == 1:  # a widened crop has another zoom than the filter's
+        if self.translation is not None and region.expand == 1:  # the filter has the usual crop's size
             found = self.translation.locate(region.pixels(self.filter_channels))
             if found is not None:
                 peak = region.crop.to_image(found)
