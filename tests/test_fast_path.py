@@ -11,7 +11,8 @@ import torch
 
 from tracker.api import FramePart, ReadHint
 from tracker.frames import FrameLoader, reduction
-from tracker.tracking.crop import FILL, cut, make_crop
+from tracker.config import TrackConfig
+from tracker.tracking.crop import FILL, cut, make_crop, search_crop
 
 W, H = 1280, 960  # thermal grid; colour is stored at 1.5x that size
 
@@ -46,6 +47,16 @@ def square_centre(t, c: int) -> np.ndarray:
 
 def test_reduction_keeps_one_decoded_pixel_per_sample():
     assert [reduction(s) for s in (2.0, 1.0, 0.6, 0.5, 0.3, 0.25, 0.1, 0.01)] == [1, 1, 1, 2, 2, 4, 8, 8]
+
+
+@pytest.mark.parametrize("expand, size", [(1.0, 192), (1.3, 256), (1.69, 336), (2.0, 384)])
+def test_widened_search_crop_keeps_the_zoom(expand, size):
+    """After failures the crop grows in pixels (a multiple of 16 for the backbone), never in zoom: the target keeps
+    the size in crop pixels that the classifier learnt, and the crop stays centred on the box."""
+    track, box = TrackConfig(), np.array([100.0, 50.0, 20.0, 45.0])
+    usual, wide = search_crop(box, track), search_crop(box, track, expand)
+    assert wide.size == size and wide.scale == pytest.approx(usual.scale)
+    np.testing.assert_allclose(wide.origin + wide.size / wide.scale / 2, box[:2] + box[2:] / 2)
 
 
 @pytest.mark.parametrize("side", [200.0, 480.0, 900.0])  # crop scale 0.96 (whole decode), 0.4 (1/2), 0.21 (1/4)
