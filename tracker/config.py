@@ -102,13 +102,9 @@ class TrackConfig:
     frame_neg: int = 48  # negatives kept per confident frame
     far_neg: int = 32  # extra negatives sampled over the whole crop each frame
     # A tracked frame's samples are kept for online updates only when its top-k score (foreground minus background
-    # logit) is above collect_score and, once collect_window frames were kept, above collect_ratio times the median
-    # score of the last collect_window kept frames (tracker.tracking.collect_gate: an occluder moving with the target
-    # is not learnt as the target); the frame still counts as tracked above 0. Chosen on development data and real
-    # footage (models/README.md).
+    # logit) is above this; the frame still counts as tracked above 0. Chosen on development data and real footage
+    # (models/README.md).
     collect_score: float = 2.0
-    collect_ratio: float = 0.5
-    collect_window: int = 30
     redetect: int = 128  # after a failure, target-sized boxes also scored all over the widened crop
     # Largest gain that stretches a colour search crop whose contrast fell below the first frame's back to it
     # (tracker.tracking.contrast: night, underexposure); 1 = off.
@@ -140,7 +136,7 @@ class TrackConfig:
     def validate(self) -> None:
         for name in ("crop_size", "target_size", "candidates", "top_k", "init_pos", "init_neg", "batch_pos",
                      "batch_neg", "hard_neg_pool", "long_interval", "short_frames", "long_frames", "frame_pos",
-                     "frame_neg", "min_box", "scale_lr", "collect_window"):
+                     "frame_neg", "min_box", "scale_lr"):
             _positive(f"track.{name}", getattr(self, name))
         if self.top_k > self.candidates:
             raise ConfigError(f"track.top_k={self.top_k}: must not exceed track.candidates={self.candidates}")
@@ -165,8 +161,6 @@ class TrackConfig:
         if not 0 <= self.night_light < 1 or self.night_noise < 0:
             raise ConfigError(f"track.night_light={self.night_light}, track.night_noise={self.night_noise}: "
                               "expected 0 <= night_light < 1 (0 = off) and night_noise >= 0")
-        if not 0 <= self.collect_ratio < 1:
-            raise ConfigError(f"track.collect_ratio={self.collect_ratio}: expected 0 <= collect_ratio < 1 (0 = off)")
         if self.update_stop_loss < 0:
             raise ConfigError(f"track.update_stop_loss={self.update_stop_loss}: expected >= 0 (0 = never stop early)")
         if self.crop_size % 16:

@@ -22,7 +22,6 @@ from ..geometry import clip_box, iou, sanitize_init_box
 from ..model.checkpoint import BACKBONE_PREFIXES, DOMAIN_PREFIX, configure, load_checkpoint, resolve_weights
 from ..model.network import CMINet
 from . import sampling
-from .collect_gate import CollectGate
 from .contrast import ContrastGain
 from .low_light import low_light
 from .online import OnlineClassifier
@@ -137,7 +136,6 @@ class CMITracker:
             log.info("running on %s (%s)", self.device, torch.cuda.get_device_name(self.device))
         self.classifier = OnlineClassifier(self.net.classifier, self.t, self.device, bf16=bf16)
         self.gain = ContrastGain(self.t.color_gain, self.t.color_denoise)
-        self.gate = CollectGate(self.t.collect_score, self.t.collect_ratio, self.t.collect_window)
         self.refiner = BoxRefiner(self.t, per_modality=self.t.bbreg_per_modality and cfg.model.modalities == "rgbt")
         self.scale = ScaleFilter(self.t.scale_steps, self.t.scale_factor, self.t.scale_filter_lr) \
             if self.t.scale_filter else None
@@ -183,7 +181,6 @@ class CMITracker:
         torch.manual_seed(t.seed)
         self.classifier.reset()
         self.gain.reset()
-        self.gate.reset()
         region = self.search(images, box)
         pos_boxes = sampling.positives(s.rng, box, t.init_pos)
         neg_boxes = sampling.negatives(s.rng, box, t.init_neg, region.area())
@@ -274,7 +271,7 @@ class CMITracker:
             s.failures = 0
             # A marginal frame's box may already sit on a look-alike or on what occludes the target: its samples
             # would teach the classifier that mistake (real footage: Woman behind parked cars).
-            if self.gate.admit(score):
+            if score > t.collect_score:
                 kept_views = (lambda rows: region.fuse(tuple(p[torch.from_numpy(rows)] for p in pooled))) if views \
                     else None
                 self.classifier.collect(samples, boxes, new_box, s.rng, kept_views)
