@@ -105,6 +105,15 @@ class TrackConfig:
     # logit) is above this; the frame still counts as tracked above 0. Chosen on development data and real footage
     # (models/README.md).
     collect_score: float = 2.0
+    # When no nearby candidate scores as the target, the frame's own crop is searched again before the frame counts
+    # as lost (fast motion, camera jumps): track.redetect boxes all over it, then redetect_local Gaussian boxes
+    # (spread redetect_spread box sides) around the 3 best. Their top-k is taken when it scores above redetect_score
+    # and redetect_margin above the nearby candidates'. Chosen on development data and real footage
+    # (models/README.md). 0 = off.
+    redetect_local: int = 32
+    redetect_spread: float = 0.3
+    redetect_score: float = 2.0
+    redetect_margin: float = 9.0
     redetect: int = 128  # after a failure, target-sized boxes also scored all over the widened crop
     # Largest gain that stretches a colour search crop whose contrast fell below the first frame's back to it
     # (tracker.tracking.contrast: night, underexposure); 1 = off.

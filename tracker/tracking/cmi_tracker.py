@@ -91,6 +91,9 @@ class SequenceState:
     init_size: np.ndarray  # first frame's (w, h): the size bound's reference
     image_size: tuple[int, int]  # (width, height)
     rng: np.random.Generator  # every candidate and sample draw of the sequence
+    # The re-detection within a frame's crop draws from its own stream: where it finds nothing, the rest of the
+    # sequence draws what it would have drawn without it.
+    search_rng: np.random.Generator
     frame: int = 0
     failures: int = 0  # consecutive frames without a confident candidate
     flat: tuple[str, ...] = ()  # channels read but blank (no image content) in the last frame
@@ -176,7 +179,8 @@ class CMITracker:
             raise ValueError("no readable channel in the initialization frame")
         size = frame_size(images[present[-1]])  # thermal if present: the ground truth follows its grid
         box = sanitize_init_box(box, *size)
-        s = self.state = SequenceState(box, box[2:].copy(), size, np.random.default_rng(self.t.seed))
+        s = self.state = SequenceState(box, box[2:].copy(), size, np.random.default_rng(self.t.seed),
+                                       np.random.default_rng([self.t.seed, 1]))
         t = self.t
         torch.manual_seed(t.seed)
         self.classifier.reset()
@@ -240,6 +244,38 @@ class CMITracker:
                 top, score = view_top, view_score
         return top, score
 
+    def search_wider(self, region: SearchRegion, cands: np.ndarray, pooled: tuple[torch.Tensor, ...],
+                     samples: torch.Tensor, views: bool, score: float) -> Optional[tuple]:
+        """When no nearby candidate scores as the target, search this frame's crop again, coarse to fine: boxes all
+        over it, then Gaussian boxes around the best few (by their best view). Returns (candidates, pooled, samples,
+        top, score) with the new boxes appended before the far negatives, or None if their top-k does not clear
+        track.redetect_score and the nearby candidates' ``score`` by track.redetect_margin (a marginal failure:
+        partial occlusion, night, where the best box elsewhere is more likely a look-alike)."""
+        s, t = self.state, self.t
+        n = len(cands)
+
+        def add(new: np.ndarray) -> None:
+            nonlocal cands, pooled, samples
+            p = region.pool(new)
+            pooled = tuple(torch.cat([a[:n], b, a[n:]]) for a, b in zip(pooled, p))
+            samples = torch.cat([samples[:n], self.classifier.samples(region.fuse(p, ("rgbt",))[0]), samples[n:]])
+            cands = np.concatenate([cands, new])
+
+        if not s.failures:  # after a failure these are among the candidates already
+            add(sampling.whole(s.search_rng, s.box, t.redetect, region.area()))
+            n = len(cands)
+        best = self.classifier.sample_scores(samples[:n])
+        if views:
+            for view in region.fuse(tuple(p[:n] for p in pooled)):
+                best = torch.maximum(best, self.classifier.scores(view))
+        seeds = cands[best.topk(3).indices.cpu().numpy()]
+        add(np.concatenate([sampling.gaussian(s.search_rng, b, t.redetect_local, t.redetect_spread, t.scale_step)
+                            for b in seeds]))
+        top, wide_score = top_candidates(cands, self.classifier.sample_scores(samples[: len(cands)]), t.top_k)
+        if wide_score <= max(t.redetect_score, score + t.redetect_margin):
+            return None
+        return cands, pooled, samples, top, wide_score
+
     def track(self, images: Images) -> tuple[np.ndarray, float]:
         s, t = self.state, self.t
         s.frame += 1
@@ -254,11 +290,20 @@ class CMITracker:
         cands[:, 2:] = np.clip(cands[:, 2:], t.min_box, None)
         if s.failures and t.redetect:
             cands = np.concatenate([cands, sampling.whole(s.rng, s.box, t.redetect, region.area())])
-        boxes = np.concatenate([cands, sampling.whole(s.rng, s.box, t.far_neg, region.area())])  # + far negatives
+        far = sampling.whole(s.rng, s.box, t.far_neg, region.area())  # far negatives
+        boxes = np.concatenate([cands, far])
         pooled = region.pool(boxes)  # (N, C, P, P) x 2: scored fused, and per modality when needed
         samples = self.classifier.samples(region.fuse(pooled, ("rgbt",))[0])
         top, score = top_candidates(cands, self.classifier.sample_scores(samples[: len(cands)]), t.top_k)
         views = t.modality_dropout and len(region.present) == 2  # each modality alone is learnt too
+        # A box found far off within the frame is not learnt from: the next frames confirm it or not.
+        jumped = False
+        if score <= 0 and t.redetect_local:
+            found = self.search_wider(region, cands, pooled, samples, views, score)
+            if found is not None:
+                cands, pooled, samples, top, score = found
+                boxes = np.concatenate([cands, far])
+                jumped = True
         if score <= 0 and views:
             top, score = self.single_modality_candidates(region, tuple(p[: len(cands)] for p in pooled), cands,
                                                          top, score)
@@ -271,7 +316,7 @@ class CMITracker:
             s.failures = 0
             # A marginal frame's box may already sit on a look-alike or on what occludes the target: its samples
             # would teach the classifier that mistake (real footage: Woman behind parked cars).
-            if score > t.collect_score:
+            if score > t.collect_score and not jumped:
                 kept_views = (lambda rows: region.fuse(tuple(p[torch.from_numpy(rows)] for p in pooled))) if views \
                     else None
                 self.classifier.collect(samples, boxes, new_box, s.rng, kept_views)
