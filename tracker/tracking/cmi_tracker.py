@@ -244,37 +244,39 @@ class CMITracker:
                 top, score = view_top, view_score
         return top, score
 
-    def search_wider(self, region: SearchRegion, cands: np.ndarray, pooled: tuple[torch.Tensor, ...],
-                     samples: torch.Tensor, views: bool, score: float) -> Optional[tuple]:
+    def search_wider(self, region: SearchRegion, cands: np.ndarray, scores: torch.Tensor,
+                     pooled: tuple[torch.Tensor, ...], views: bool, score: float
+                     ) -> Optional[tuple[np.ndarray, np.ndarray, float]]:
         """When no nearby candidate scores as the target, search this frame's crop again, coarse to fine: boxes all
-        over it, then Gaussian boxes around the best few (by their best view). Returns (candidates, pooled, samples,
-        top, score) with the new boxes appended before the far negatives, or None if their top-k does not clear
-        track.redetect_score and the nearby candidates' ``score`` by track.redetect_margin (a marginal failure:
-        partial occlusion, night, where the best box elsewhere is more likely a look-alike)."""
+        over it, then Gaussian boxes around the best few (by their best view). ``scores``, ``pooled``: the fused
+        scores and RoIAlign output of ``cands``. Returns the candidates with the new boxes appended, the top indices
+        and their top-k score, or None if that does not clear track.redetect_score and the nearby candidates'
+        ``score`` by track.redetect_margin (a marginal failure: partial occlusion, night, where the best box
+        elsewhere is more likely a look-alike)."""
         s, t = self.state, self.t
-        n = len(cands)
 
-        def add(new: np.ndarray) -> None:
-            nonlocal cands, pooled, samples
-            p = region.pool(new)
-            pooled = tuple(torch.cat([a[:n], b, a[n:]]) for a, b in zip(pooled, p))
-            samples = torch.cat([samples[:n], self.classifier.samples(region.fuse(p, ("rgbt",))[0]), samples[n:]])
-            cands = np.concatenate([cands, new])
+        def fused_scores(p: tuple[torch.Tensor, ...]) -> torch.Tensor:
+            return self.classifier.scores(region.fuse(p, ("rgbt",))[0])
 
+        def best_view(p: tuple[torch.Tensor, ...], fused: torch.Tensor) -> torch.Tensor:
+            for view in region.fuse(p) if views else ():
+                fused = torch.maximum(fused, self.classifier.scores(view))
+            return fused
+
+        best = best_view(pooled, scores)
         if not s.failures:  # after a failure these are among the candidates already
-            add(sampling.whole(s.search_rng, s.box, t.redetect, region.area()))
-            n = len(cands)
-        best = self.classifier.sample_scores(samples[:n])
-        if views:
-            for view in region.fuse(tuple(p[:n] for p in pooled)):
-                best = torch.maximum(best, self.classifier.scores(view))
-        seeds = cands[best.topk(3).indices.cpu().numpy()]
-        add(np.concatenate([sampling.gaussian(s.search_rng, b, t.redetect_local, t.redetect_spread, t.scale_step)
-                            for b in seeds]))
-        top, wide_score = top_candidates(cands, self.classifier.sample_scores(samples[: len(cands)]), t.top_k)
+            whole = sampling.whole(s.search_rng, s.box, t.redetect, region.area())
+            p = region.pool(whole)
+            fused = fused_scores(p)
+            cands, scores, best = np.concatenate([cands, whole]), torch.cat([scores, fused]), \
+                torch.cat([best, best_view(p, fused)])
+        local = np.concatenate([sampling.gaussian(s.search_rng, b, t.redetect_local, t.redetect_spread, t.scale_step)
+                                for b in cands[best.topk(3).indices.cpu().numpy()]])
+        cands = np.concatenate([cands, local])
+        top, wide_score = top_candidates(cands, torch.cat([scores, fused_scores(region.pool(local))]), t.top_k)
         if wide_score <= max(t.redetect_score, score + t.redetect_margin):
             return None
-        return cands, pooled, samples, top, wide_score
+        return cands, top, wide_score
 
     def track(self, images: Images) -> tuple[np.ndarray, float]:
         s, t = self.state, self.t
@@ -290,19 +292,17 @@ class CMITracker:
         cands[:, 2:] = np.clip(cands[:, 2:], t.min_box, None)
         if s.failures and t.redetect:
             cands = np.concatenate([cands, sampling.whole(s.rng, s.box, t.redetect, region.area())])
-        far = sampling.whole(s.rng, s.box, t.far_neg, region.area())  # far negatives
-        boxes = np.concatenate([cands, far])
+        boxes = np.concatenate([cands, sampling.whole(s.rng, s.box, t.far_neg, region.area())])  # + far negatives
         pooled = region.pool(boxes)  # (N, C, P, P) x 2: scored fused, and per modality when needed
         samples = self.classifier.samples(region.fuse(pooled, ("rgbt",))[0])
-        top, score = top_candidates(cands, self.classifier.sample_scores(samples[: len(cands)]), t.top_k)
+        scores = self.classifier.sample_scores(samples[: len(cands)])
+        top, score = top_candidates(cands, scores, t.top_k)
         views = t.modality_dropout and len(region.present) == 2  # each modality alone is learnt too
-        # A box found far off within the frame is not learnt from: the next frames confirm it or not.
-        jumped = False
+        jumped = False  # a box found far off within the frame is not learnt from: the next frames confirm it or not
         if score <= 0 and t.redetect_local:
-            found = self.search_wider(region, cands, pooled, samples, views, score)
+            found = self.search_wider(region, cands, scores, tuple(p[: len(cands)] for p in pooled), views, score)
             if found is not None:
-                cands, pooled, samples, top, score = found
-                boxes = np.concatenate([cands, far])
+                cands, top, score = found
                 jumped = True
         if score <= 0 and views:
             top, score = self.single_modality_candidates(region, tuple(p[: len(cands)] for p in pooled), cands,
