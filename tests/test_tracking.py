@@ -40,6 +40,18 @@ def test_steady_target_mean_iou(tracker, steady):
     assert iou(boxes, gt).mean() > 0.7
 
 
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+
+
+@CUDA
+def test_cuda_tracks_as_well_as_the_cpu(tracker, steady):
+    """device=auto takes CUDA where there is one; that path (sample memory, scoring and online updates on the GPU)
+    must track the steady target as the CPU does. Bar: mean IoU > 0.7 and within 0.05 of the CPU run's."""
+    cpu = iou(*run(tracker, steady)).mean()
+    cuda = iou(*run(CMITracker(Config.load(None, ["device=cuda"])), steady)).mean()
+    assert cuda > 0.7 and abs(cuda - cpu) < 0.05, (cuda, cpu)
+
+
 def test_first_frame_training_separates_candidates(tracker, steady):
     """Held-out candidates of the first frame: IoU >= 0.7 score > 0, IoU <= 0.3 score < 0, >= 90 % right."""
     seq = read_sequence("vot", steady)
@@ -287,7 +299,8 @@ def test_box_centre_is_precise_on_a_textured_target(tracker, tmp_path):
     assert np.mean(overlaps) > 0.93 and np.mean(errors) < 0.025, (overlaps, errors)
 
 
-def test_a_target_that_jumps_is_found_again_within_the_same_crop(tmp_path):
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=CUDA)])
+def test_a_target_that_jumps_is_found_again_within_the_same_crop(tmp_path, device):
     """A camera jump moves the steady target 1.5 box sides between two frames, beyond the Gaussian candidates' reach
     (0.6 sides). The search over the whole crop and around its best boxes (track.redetect_local) finds it on that
     frame. Measured, IoU on the jump frame and the two after, track seeds 0-2: 0.95 / 0.84 / 0.92 on the jump frame,
@@ -299,7 +312,8 @@ def test_a_target_that_jumps_is_found_again_within_the_same_crop(tmp_path):
     for extra in ([], ["track.redetect_local=0"]):
         overlaps = []
         for track_seed in range(3):
-            tracker = CMITracker(Config.load(None, ["device=cpu", "warmup=false", f"track.seed={track_seed}", *extra]))
+            tracker = CMITracker(Config.load(None, [f"device={device}", "warmup=false", f"track.seed={track_seed}",
+                                                    *extra]))
             tracker.initialize(loader.load(seq.paths(0)), seq.boxes[0])
             for f in range(1, 13):
                 images, truth = loader.load(seq.paths(f)), seq.boxes[f].copy()

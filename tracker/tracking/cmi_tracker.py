@@ -154,9 +154,15 @@ class CMITracker:
         rng = np.random.default_rng(0)
         images = {"color": rng.integers(0, 256, (480, 640, 3), np.uint8),
                   "ir": rng.integers(0, 256, (480, 640), np.uint8)}
-        self.initialize(images, np.array([300.0, 220.0, 40.0, 40.0]))
+        box = np.array([300.0, 220.0, 40.0, 40.0])
+        self.initialize(images, box)
         for _ in range(3):
             self.track(images)
+        # CUDA loads kernels and picks algorithms on a shape's first use (1.7-2.1 s on an H200): without this the
+        # first frame after a failure, the first widened crop, would stall a realtime run. The CPU has no such cost.
+        if self.device.type == "cuda":
+            for expand in sorted({min(self.t.failure_expand ** f, self.t.max_expand) for f in range(1, 17)} - {1.0}):
+                self.search(images, box, expand)
 
     def search(self, images: Images, box: np.ndarray, expand: float = 1.0) -> SearchRegion:
         """The search region around ``box`` with its backbone features."""
