@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Mapping, Optional, Union
+from typing import Iterable, Mapping, Optional, Union
 
 import numpy as np
 import torch
@@ -238,44 +238,45 @@ class CMITracker:
         size = np.clip(s.box[2:] * factor, s.init_size / self.t.max_scale, s.init_size * self.t.max_scale)
         return np.concatenate([centre - size / 2, size])
 
-    def single_modality_candidates(self, region: SearchRegion, pooled: tuple[torch.Tensor, torch.Tensor],
-                                   cands: np.ndarray, top: np.ndarray, score: float) -> tuple[np.ndarray, float]:
-        """When no fused candidate scores as the target, score each modality alone (the classifier also learnt
-        them on the first frame): in thermal crossover the target still stands out in RGB, in the dark in
-        thermal, while the other modality's features now pull every fused score down. Best view's top-k wins.
-        ``pooled``: the candidates' RoIAlign output, already computed for the fused scores."""
-        for view in region.fuse(pooled):
-            view_top, view_score = top_candidates(cands, self.classifier.scores(view), self.t.top_k)
+    def single_modality_candidates(self, cands: np.ndarray, view_scores: tuple[torch.Tensor, ...], top: np.ndarray,
+                                   score: float) -> tuple[np.ndarray, float]:
+        """When no fused candidate scores as the target, take each modality alone (the classifier also learnt them
+        on the first frame): in thermal crossover the target still stands out in RGB, in the dark in thermal, while
+        the other modality's features now pull every fused score down. Best view's top-k wins. ``view_scores``:
+        the candidates' scores per view (RGB alone, thermal alone)."""
+        for view in view_scores:
+            view_top, view_score = top_candidates(cands, view, self.t.top_k)
             if view_score > score:
                 top, score = view_top, view_score
         return top, score
 
     def search_wider(self, region: SearchRegion, cands: np.ndarray, scores: torch.Tensor,
-                     pooled: tuple[torch.Tensor, ...], views: bool, score: float
+                     view_scores: tuple[torch.Tensor, ...], score: float
                      ) -> Optional[tuple[np.ndarray, np.ndarray, float]]:
         """When no nearby candidate scores as the target, search this frame's crop again, coarse to fine: boxes all
-        over it, then Gaussian boxes around the best few (by their best view). ``scores``, ``pooled``: the fused
-        scores and RoIAlign output of ``cands``. Returns the candidates with the new boxes appended, the top indices
-        and their top-k score, or None if that does not clear track.redetect_score and the nearby candidates'
-        ``score`` by track.redetect_margin (a marginal failure: partial occlusion, night, where the best box
-        elsewhere is more likely a look-alike)."""
+        over it, then Gaussian boxes around the best few (by their best view). ``scores``, ``view_scores``: the
+        fused and the per-view scores of ``cands`` (empty: single-modality input or dropout off). Returns the
+        candidates with the new boxes appended, the top indices and their top-k score, or None if that does not
+        clear track.redetect_score and the nearby candidates' ``score`` by track.redetect_margin (a marginal
+        failure: partial occlusion, night, where the best box elsewhere is more likely a look-alike)."""
         s, t = self.state, self.t
 
         def fused_scores(p: tuple[torch.Tensor, ...]) -> torch.Tensor:
             return self.classifier.scores(region.fuse(p, ("rgbt",))[0])
 
-        def best_view(p: tuple[torch.Tensor, ...], fused: torch.Tensor) -> torch.Tensor:
-            for view in region.fuse(p) if views else ():
-                fused = torch.maximum(fused, self.classifier.scores(view))
+        def best_view(fused: torch.Tensor, views: Iterable[torch.Tensor]) -> torch.Tensor:
+            for view in views:
+                fused = torch.maximum(fused, view)
             return fused
 
-        best = best_view(pooled, scores)
+        best = best_view(scores, view_scores)
         if not s.failures:  # after a failure these are among the candidates already
             whole = sampling.whole(s.search_rng, s.box, t.redetect, region.area())
             p = region.pool(whole)
             fused = fused_scores(p)
+            views = (self.classifier.scores(v) for v in region.fuse(p)) if view_scores else ()
             cands, scores, best = np.concatenate([cands, whole]), torch.cat([scores, fused]), \
-                torch.cat([best, best_view(p, fused)])
+                torch.cat([best, best_view(fused, views)])
         local = np.concatenate([sampling.gaussian(s.search_rng, b, t.redetect_local, t.redetect_spread, t.scale_step)
                                 for b in cands[best.topk(3).indices.cpu().numpy()]])
         cands = np.concatenate([cands, local])
@@ -305,14 +306,16 @@ class CMITracker:
         top, score = top_candidates(cands, scores, t.top_k)
         views = t.modality_dropout and len(region.present) == 2  # each modality alone is learnt too
         jumped = False  # a box found far off within the frame is not learnt from: the next frames confirm it or not
+        # A frame without a confident fused candidate scores each modality alone once, for both searches below.
+        view_scores = tuple(self.classifier.scores(v) for v in region.fuse(tuple(p[: len(cands)] for p in pooled))) \
+            if score <= 0 and views else ()
         if score <= 0 and t.redetect_local:
-            found = self.search_wider(region, cands, scores, tuple(p[: len(cands)] for p in pooled), views, score)
+            found = self.search_wider(region, cands, scores, view_scores, score)
             if found is not None:
                 cands, top, score = found
                 jumped = True
-        if score <= 0 and views:
-            top, score = self.single_modality_candidates(region, tuple(p[: len(cands)] for p in pooled), cands,
-                                                         top, score)
+        if score <= 0 and view_scores:
+            top, score = self.single_modality_candidates(cands, view_scores, top, score)
         success = score > 0
         if success:
             refined = self.refiner.refine(region, cands[top], region.present, self.classifier.scores)
