@@ -111,15 +111,24 @@ def gradient_histograms(patches: np.ndarray) -> np.ndarray:
     gx[:, :, 1:-1] = x[:, :, 2:] - x[:, :, :-2]
     gy[:, 1:-1] = x[:, 2:] - x[:, :-2]
     mag = np.hypot(gx, gy)
-    angle = np.mod(np.arctan2(gy, gx), np.pi) * (BINS / np.pi)  # 0 .. BINS
+    # Orientation modulo pi, as np.mod(angle, pi) gives it bit for bit, at a tenth of its cost (np.mod is the
+    # slowest step of the whole function otherwise).
+    angle = np.arctan2(gy, gx)
+    pi = angle.dtype.type(np.pi)
+    angle[angle == pi] = 0
+    angle[angle < 0] += pi
+    angle *= BINS / np.pi  # 0 .. BINS
     low = np.floor(angle)
     frac = angle - low
     # Each pixel votes into its cell's two nearest orientation bins: bin counts over flat (patch, cell, bin) indices.
     base = _cell_index(s * c, h, w)
-    low = low.astype(np.int64) % BINS
+    low = low.astype(np.intp)
+    low[low == BINS] = 0
+    high = low + 1
+    high[high == BINS] = 0
     size = s * c * (h // CELL) * (w // CELL) * BINS
     hist = (np.bincount((base + low).ravel(), (mag * (1 - frac)).ravel(), size)
-            + np.bincount((base + (low + 1) % BINS).ravel(), (mag * frac).ravel(), size))
+            + np.bincount((base + high).ravel(), (mag * frac).ravel(), size))
     cells = hist.reshape(s * c, -1, BINS)  # (S*C, cells, BINS)
     norm = np.sqrt(np.sum(cells ** 2, axis=2, keepdims=True))
     cells = cells / (norm + 0.1 * norm.mean() + 1e-6)
