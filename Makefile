@@ -38,7 +38,7 @@ demo: setup
 	echo "demo finished in $$(( $$(date +%s) - start )) s"
 
 test: setup
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=15 tests
 
 # Slow measurements (not in CI): timings, then all trackers through the toolkit.
 bench: setup real
