@@ -26,7 +26,7 @@ def run(tracker: CMITracker, seq_dir, frames: int | None = None, init=None) -> t
 
 @pytest.fixture(scope="module")
 def tracker() -> CMITracker:
-    return CMITracker(Config.load(None, ["device=cpu"]))
+    return CMITracker(Config.load(None, ["device=cpu", "warmup=false"]))
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,8 @@ def test_first_frame_training_separates_candidates(tracker, steady):
 def test_fusion_survives_where_one_modality_fails(tmp_path, kinds, frames, seeds, tag, alone):
     """In the dark RGB alone degrades, in thermal crossover thermal alone loses the target; the fused tracker keeps
     it through the segment and after it, and beats the single modality in the segment (means over the seeds)."""
-    trackers = {m: CMITracker(Config.load(None, ["device=cpu", f"model.modalities={m}"])) for m in ("rgbt", alone)}
+    trackers = {m: CMITracker(Config.load(None, ["device=cpu", "warmup=false", f"model.modalities={m}"]))
+                for m in ("rgbt", alone)}
     within, after = {m: [] for m in trackers}, {m: [] for m in trackers}
     for seed in seeds:
         seq = generate_sequence(tmp_path / f"{tag}-{seed}", frames=frames, seed=seed, kinds=kinds)
@@ -244,7 +245,8 @@ def test_colour_gain_and_night_view_keep_rgb_alone_on_target_through_the_night(t
     both loses seed 104 within the night (0.04 / 0.00) and keeps the other five (0.88-0.96 / 0.94-0.97). The bar after
     the night, 0.75, allows one lost seed of six, not two."""
     settings = {"neither": ["track.color_gain=1", "track.night_light=0"], "gain": ["track.night_light=0"], "both": []}
-    trackers = {k: CMITracker(Config.load(None, ["device=cpu", "model.modalities=rgb", *v])) for k, v in settings.items()}
+    trackers = {k: CMITracker(Config.load(None, ["device=cpu", "warmup=false", "model.modalities=rgb", *v]))
+                for k, v in settings.items()}
     within, after = ({k: [] for k in settings} for _ in range(2))
     for seed in range(101, 107):
         seq = generate_sequence(tmp_path / f"night-{seed}", frames=200, seed=seed, kinds=("night",))
