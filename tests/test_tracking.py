@@ -16,6 +16,8 @@ from tracker.runner import run_sequence
 from tracker.tracking import CMITracker
 from tracker.tracking import sampling
 
+from helpers.parallel import track_all
+
 
 def run(tracker: CMITracker, seq_dir, frames: int | None = None, init=None) -> tuple[np.ndarray, np.ndarray]:
     seq = read_sequence("vot", seq_dir)
@@ -69,29 +71,30 @@ def test_first_frame_training_separates_candidates(tracker, steady):
 
 
 @pytest.mark.parametrize("kinds, frames, seeds, tag, alone", [
-    # Measured over seeds 101-106 (2 threads): fused mean IoU 0.87-0.93 in the night (mean 0.91) and 0.81-0.93
-    # after it; RGB alone 0.62-0.86 (mean 0.74) in the night: it degrades but often survives.
+    # Measured (2026-11-28): fused mean IoU 0.97-0.98 in the night and after it; RGB alone 0.01-0.13 in the night
+    # (the distractor takes it) and 0.00 after it.
     (("night", "distractor"), 250, (101, 102, 103), "night", "rgb"),
-    # Measured over seeds 40-45: fused 0.60-0.86 in crossover (mean 0.76) and 0.82-0.91 after it; thermal alone
-    # 0.03-0.32 in crossover and 0.00 after it on five of the six.
+    # Measured (2026-11-28): fused 0.96-0.97 in crossover and 0.98 after it; thermal alone 0.03-0.11 in crossover
+    # and 0.90-0.92 after it (it finds the target again once its signature returns).
     (("crossover",), 200, (40, 41, 42), "crossover", "tir"),
 ], ids=["night-needs-thermal", "crossover-needs-rgb"])
 def test_fusion_survives_where_one_modality_fails(tmp_path, kinds, frames, seeds, tag, alone):
     """In the dark RGB alone degrades, in thermal crossover thermal alone loses the target; the fused tracker keeps
     it through the segment and after it, and beats the single modality in the segment (means over the seeds)."""
-    trackers = {m: CMITracker(Config.load(None, ["device=cpu", "warmup=false", f"model.modalities={m}"]))
-                for m in ("rgbt", alone)}
-    within, after = {m: [] for m in trackers}, {m: [] for m in trackers}
+    modes = ("rgbt", alone)
+    within, after = {m: [] for m in modes}, {m: [] for m in modes}
+    runs, segments = [], []
     for seed in seeds:
         seq = generate_sequence(tmp_path / f"{tag}-{seed}", frames=frames, seed=seed, kinds=kinds)
         segment = read_sequence("vot", seq).tags[tag][1:]
         assert segment.any(), f"seed {seed}: no {tag} segment"
         tail = np.arange(len(segment)) >= np.flatnonzero(segment)[-1]  # end of the segment onwards
-        for m, tracker in trackers.items():
-            boxes, gt = run(tracker, seq)
-            overlap = iou(boxes, gt)
-            within[m].append(overlap[segment].mean())
-            after[m].append(overlap[tail].mean())
+        runs += [((f"model.modalities={m}",), seq) for m in modes]
+        segments += [(m, segment, tail) for m in modes]
+    for (m, segment, tail), (boxes, gt) in zip(segments, track_all(runs)):
+        overlap = iou(boxes, gt)
+        within[m].append(overlap[segment].mean())
+        after[m].append(overlap[tail].mean())
     assert np.mean(within["rgbt"]) > 0.7 and np.mean(after["rgbt"]) > 0.7, (within["rgbt"], after["rgbt"])
     assert min(within["rgbt"]) > 0.5, within["rgbt"]
     assert np.mean(within["rgbt"]) > np.mean(within[alone]) + 0.1, (within["rgbt"], within[alone])
@@ -245,17 +248,17 @@ def test_colour_gain_and_night_view_keep_rgb_alone_on_target_through_the_night(t
     both loses seed 104 within the night (0.04 / 0.00) and keeps the other five (0.88-0.96 / 0.94-0.97). The bar after
     the night, 0.75, allows one lost seed of six, not two."""
     settings = {"neither": ["track.color_gain=1", "track.night_light=0"], "gain": ["track.night_light=0"], "both": []}
-    trackers = {k: CMITracker(Config.load(None, ["device=cpu", "warmup=false", "model.modalities=rgb", *v]))
-                for k, v in settings.items()}
     within, after = ({k: [] for k in settings} for _ in range(2))
+    runs, segments = [], []
     for seed in range(101, 107):
         seq = generate_sequence(tmp_path / f"night-{seed}", frames=200, seed=seed, kinds=("night",))
         segment = read_sequence("vot", seq).tags["night"][1:]
         tail = np.arange(len(segment)) >= np.flatnonzero(segment)[-1]
-        for k, tracker in trackers.items():
-            boxes, gt = run(tracker, seq)
-            within[k].append(iou(boxes, gt)[segment].mean())
-            after[k].append(iou(boxes, gt)[tail].mean())
+        runs += [(("model.modalities=rgb", *v), seq) for v in settings.values()]
+        segments += [(k, segment, tail) for k in settings]
+    for (k, segment, tail), (boxes, gt) in zip(segments, track_all(runs)):
+        within[k].append(iou(boxes, gt)[segment].mean())
+        after[k].append(iou(boxes, gt)[tail].mean())
     mean = {k: (np.mean(within[k]), np.mean(after[k])) for k in settings}
     assert mean["gain"][1] > 0.65 and mean["gain"][1] > mean["neither"][1] + 0.1, mean
     assert mean["both"][0] > 0.7 and mean["both"][0] > mean["gain"][0] + 0.15, mean
@@ -269,35 +272,34 @@ def test_thermal_only_tracker_skips_the_low_light_view(steady):
     assert np.array_equal(*runs)
 
 
-def test_box_follows_a_target_that_changes_size(tracker, tmp_path):
+def test_box_follows_a_target_that_changes_size(tmp_path):
     """A target that grows and shrinks by up to 3x (kind "scale"): the box size follows it.
 
     Bars over seeds 201-203 (mean of the seeds): |log(box size / true size)| < 0.08 in the frames tagged
-    scale_change and mean IoU > 0.8. Measured (2 threads): 0.042 and 0.878 with the scale filter; without it
-    (track.scale_filter=false, the damped size of the refined box) 0.195 and 0.719, the box a third too small at
+    scale_change and mean IoU > 0.8. Measured (2026-11-28): 0.015 and 0.953 with the scale filter; without it
+    (track.scale_filter=false, the damped size of the refined box) 0.204 and 0.724, the box a third too small at
     the end of a growth.
     """
+    seqs = [generate_sequence(tmp_path / str(seed), frames=200, seed=seed, kinds=("scale",)) for seed in (201, 202, 203)]
     errors, overlaps = [], []
-    for seed in (201, 202, 203):
-        seq_dir = generate_sequence(tmp_path / str(seed), frames=200, seed=seed, kinds=("scale",))
-        boxes, gt = run(tracker, seq_dir)
+    for seq_dir, (boxes, gt) in zip(seqs, track_all([((), s) for s in seqs])):
         ratio = np.sqrt(boxes[:, 2] * boxes[:, 3] / (gt[:, 2] * gt[:, 3]))
         errors.append(np.abs(np.log(ratio))[read_sequence("vot", seq_dir).tags["scale_change"][1:]].mean())
         overlaps.append(iou(boxes, gt).mean())
     assert np.mean(errors) < 0.08 and np.mean(overlaps) > 0.8, (errors, overlaps)
 
 
-def test_box_centre_is_precise_on_a_textured_target(tracker, tmp_path):
+def test_box_centre_is_precise_on_a_textured_target(tmp_path):
     """The translation filter places the box centre to a fraction of the classifier's precision.
 
     Bars over seeds 211-213 (textured target, camera motion, 120 frames; mean of the seeds): mean IoU > 0.93 and
-    median centre error < 0.025 target sizes. Measured (2 threads): 0.981 and 0.007 with the filter; without it
-    (track.translation_filter=false, the classifier's refined centre) 0.848 and 0.063.
+    median centre error < 0.025 target sizes. Measured (2026-11-28): 0.981 and 0.007 with the filter; without it
+    (track.translation_filter=false, the classifier's refined centre) 0.855 and 0.059.
     """
+    seqs = [generate_sequence(tmp_path / str(seed), frames=120, seed=seed, kinds=("textured", "camera_motion"))
+            for seed in (211, 212, 213)]
     overlaps, errors = [], []
-    for seed in (211, 212, 213):
-        seq_dir = generate_sequence(tmp_path / str(seed), frames=120, seed=seed, kinds=("textured", "camera_motion"))
-        boxes, gt = run(tracker, seq_dir)
+    for boxes, gt in track_all([((), s) for s in seqs]):
         offset = (boxes[:, :2] + boxes[:, 2:] / 2) - (gt[:, :2] + gt[:, 2:] / 2)
         errors.append(np.median(np.linalg.norm(offset, axis=1) / np.sqrt(gt[:, 2] * gt[:, 3])))
         overlaps.append(iou(boxes, gt).mean())
