@@ -188,7 +188,7 @@ class FrameLoader:
         pixels = cv2.cvtColor(region, cv2.COLOR_BGR2RGB) if channel == "color" else region
         return FramePart(pixels, (ax, ay), (bx + ax * x0, by + ay * y0), self.size)
 
-    def load(self, paths: Mapping[str, Optional[str]], hint: Optional[ReadHint] = None) -> Images:
+    def load(self, paths: Mapping[str, Optional[str | os.PathLike]], hint: Optional[ReadHint] = None) -> Images:
         """Read ``{'color': path, 'ir': path}``; missing/unreadable channels become ``None``.
 
         With ``hint`` (after the first frame) channels may come as FramePart covering ``hint.area``.
@@ -203,6 +203,7 @@ class FrameLoader:
             if not path:
                 jobs[channel] = None
                 continue
+            path = os.fspath(path)  # pathlib paths too: the hinted path matches file suffixes on the string
             if fast:
                 jobs[channel] = self._pool.submit(self._read_part, channel, path, hint)
             else:

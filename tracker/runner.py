@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
@@ -26,7 +27,7 @@ from .geometry import clip_box, sanitize_init_box
 from .reporting import ReportOnce
 
 log = logging.getLogger("tracker")
-Paths = Mapping[str, Optional[str]]  # channel -> image file of one frame
+Paths = Mapping[str, Optional[str | os.PathLike]]  # channel -> image file of one frame
 
 
 class SequenceRunner:
