@@ -119,7 +119,8 @@ def test_orientations_are_unsigned_and_binned_by_angle(dtype):
         want = np.zeros(9)
         for b, w in expected.items():
             want[b] = w
-        np.testing.assert_allclose(share, want, atol=1e-4, err_msg=f"{degrees} degrees")
-    # Exactly 180 degrees (arctan2 gives pi): the same votes as 0, bit for bit.
-    np.testing.assert_array_equal(gradient_histograms(-xs[None]), gradient_histograms(xs[None]))
+        # 1e-3 of a vote is 0.02 degree: OpenCV's angles are that close to arctan2's.
+        np.testing.assert_allclose(share, want, atol=1e-3, err_msg=f"{degrees} degrees")
+    # Exactly 180 degrees (an angle of pi, or a hair either side of it): the same votes as 0.
+    np.testing.assert_allclose(gradient_histograms(-xs[None]), gradient_histograms(xs[None]), atol=1e-6)
     assert gradient_histograms(-xs[None]).reshape(9, 9)[4].argmax() == 0

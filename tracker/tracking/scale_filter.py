@@ -110,22 +110,20 @@ def gradient_histograms(patches: np.ndarray) -> np.ndarray:
     gy = np.zeros_like(x)
     gx[:, :, 1:-1] = x[:, :, 2:] - x[:, :, :-2]
     gy[:, 1:-1] = x[:, 2:] - x[:, :-2]
-    mag = np.hypot(gx, gy)
-    # Orientation modulo pi, bit for bit what np.mod(angle, pi) gives, without np.mod (0.7 of the function's 3.4 ms
-    # per call on an AVX2-only CPU; 3.1 ms now).
-    angle = np.arctan2(gy, gx)
-    pi = angle.dtype.type(np.pi)
-    angle[angle == pi] = 0
-    angle[angle < 0] += pi
+    # OpenCV's magnitude and angle (0 .. 2 pi, within 0.01 degree of arctan2), and arithmetic instead of masked
+    # assignment: numpy's float32 arctan2 and hypot alone took 1.6 of the function's 2.9 ms per call on an AVX2-only
+    # CPU (17 patches of 32 x 32 x 2); the whole function takes about 0.6 ms now.
+    mag, angle = cv2.cartToPolar(gx.reshape(-1, w), gy.reshape(-1, w))
+    mag, angle = mag.reshape(x.shape), angle.reshape(x.shape)
+    angle -= np.float32(np.pi) * (angle >= np.pi)  # unsigned orientation, 0 .. pi
     angle *= BINS / np.pi  # 0 .. BINS
-    low = np.floor(angle)
+    low = angle.astype(np.intp)  # floor: angles are not negative
     frac = angle - low
+    low -= BINS * (low == BINS)  # an angle of pi is one of 0
+    high = low + 1
+    high -= BINS * (high == BINS)
     # Each pixel votes into its cell's two nearest orientation bins: bin counts over flat (patch, cell, bin) indices.
     base = _cell_index(s * c, h, w)
-    low = low.astype(np.intp)
-    low[low == BINS] = 0
-    high = low + 1
-    high[high == BINS] = 0
     size = s * c * (h // CELL) * (w // CELL) * BINS
     hist = (np.bincount((base + low).ravel(), (mag * (1 - frac)).ravel(), size)
             + np.bincount((base + high).ravel(), (mag * frac).ravel(), size))
