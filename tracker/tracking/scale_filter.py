@@ -115,7 +115,7 @@ def gradient_histograms(patches: np.ndarray) -> np.ndarray:
     # CPU (17 patches of 32 x 32 x 2); the whole function takes about 0.6 ms now.
     mag, angle = cv2.cartToPolar(gx.reshape(-1, w), gy.reshape(-1, w))
     mag, angle = mag.reshape(x.shape), angle.reshape(x.shape)
-    angle -= np.float32(np.pi) * (angle >= np.pi)  # unsigned orientation, 0 .. pi
+    angle -= angle.dtype.type(np.pi) * (angle >= np.pi)  # unsigned orientation, 0 .. pi (float32 or float64)
     angle *= BINS / np.pi  # 0 .. BINS
     low = angle.astype(np.intp)  # floor: angles are not negative
     frac = angle - low
