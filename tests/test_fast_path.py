@@ -3,6 +3,7 @@ and the CMI module's no-grad inference path."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -139,21 +140,20 @@ def test_bad_files_on_the_hinted_path(frame, tmp_path, caplog):
     assert isinstance(images["ir"], FramePart)
 
 
-
 def test_pathlib_paths_read_like_strings_on_the_hinted_path(frame):
     """Callers of the plain API may pass pathlib paths: the hinted path reads them as it reads strings (it used to
     fail every frame after the first, each answered with the last box)."""
-    from pathlib import Path
-
     hint = ReadHint((600.0, 300.0, 300.0, 300.0), 0.3)
+    paths = {c: Path(p) for c, p in frame.items()}
     as_str, as_path = FrameLoader(), FrameLoader()
     as_str.load(frame)
-    as_path.load({c: Path(p) for c, p in frame.items()})
+    as_path.load(paths)
     ref = as_str.load(frame, hint)
-    got = as_path.load({c: Path(p) for c, p in frame.items()}, hint)
+    got = as_path.load(paths, hint)
     for channel in ("color", "ir"):
         assert isinstance(got[channel], FramePart)
         np.testing.assert_array_equal(got[channel].pixels, ref[channel].pixels)
+
 
 @pytest.mark.parametrize("size", [(W, H), (640, 480)])
 def test_tracker_boxes_with_hints_match_whole_frames(tmp_path, size):
