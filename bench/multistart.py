@@ -6,7 +6,7 @@ toolkit's own failure rule (overlap <= 0.1 for 10 frames) and ``compute_eao_part
 No realtime frame skipping and no TraX: use it to rank variants, and the toolkit (`bench/run.py`) for
 reported numbers.
 
-Run: .venv/bin/python -m bench.multistart --label NAME [--seed 11] [--tracker cmi] [key=value ...]
+Run: .venv/bin/python -m bench.multistart --label NAME [--family shapes|photo] [--seed 11] [--tracker cmi] [key=value ...]
 """
 from __future__ import annotations
 
@@ -55,6 +55,25 @@ def _track(job) -> tuple[str, int, list[float], list[float]]:
 _TRACKER = None
 
 
+def workspace(family: str, sequences: int, frames: int, seed: int, spacing: int) -> Path:
+    """The generated sequences (``family`` shapes or photo) with multistart anchors every ``spacing`` frames,
+    written unless this generator version already wrote them."""
+    from tracker.data import photo_scenes, synthetic
+
+    prefix = "" if family == "shapes" else f"{family}-"
+    ws = HERE / "work" / f"ws-{prefix}{sequences}x{frames}-a{spacing}-s{seed}" / "sequences"
+    if family == "shapes":
+        synthetic.generate_dataset(ws, sequences, frames, seed, anchor_spacing=spacing, reuse=True)
+        return ws
+    try:  # list.txt is written last, so a listed first sequence means a complete folder
+        current = photo_scenes.VERSION in (ws / (ws / "list.txt").read_text().split()[0] / "sequence").read_text()
+    except (OSError, IndexError):
+        current = False
+    if not current:
+        photo_scenes.generate_dataset(ws, sequences, frames, seed, anchor_spacing=spacing)
+    return ws
+
+
 def score(results) -> dict:
     """Toolkit failure rule and EAO over all runs (sequences weighted equally, as the toolkit). Accuracy here is
     the mean overlap of all frames before each run's failure, pooled over runs (the toolkit averages per run)."""
@@ -93,8 +112,10 @@ def score(results) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--label", required=True, help="results are cached under bench/work/multistart/LABEL-sSEED, "
+    parser.add_argument("--label", required=True, help="results are cached under bench/work/multistart/[photo-]LABEL-sSEED, "
                         "reused while the tracker's code, weights, generator and these arguments are unchanged")
+    parser.add_argument("--family", choices=("shapes", "photo"), default="shapes",
+                        help="scene generator: tracker.data.synthetic or tracker.data.photo_scenes")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--sequences", type=int, default=8)
     parser.add_argument("--frames", type=int, default=760)
@@ -105,12 +126,13 @@ def main() -> int:
     args = parser.parse_args()
 
     from bench.cache import results_key
-    from tracker.data.synthetic import generate_dataset
+    from tracker.data import photo_scenes
 
-    ws = HERE / "work" / f"ws-{args.sequences}x{args.frames}-a{args.anchor_spacing}-s{args.seed}" / "sequences"
-    generate_dataset(ws, args.sequences, args.frames, args.seed, anchor_spacing=args.anchor_spacing, reuse=True)
-    out = HERE / "work" / "multistart" / f"{args.label}-s{args.seed}.json"
-    key = {**results_key(), "tracker": args.tracker, "overrides": args.overrides, "sequences": ws.parent.name}
+    family = "" if args.family == "shapes" else f"{args.family}-"
+    ws = workspace(args.family, args.sequences, args.frames, args.seed, args.anchor_spacing)
+    out = HERE / "work" / "multistart" / f"{family}{args.label}-s{args.seed}.json"
+    key = {**results_key(), "family": args.family if args.family == "shapes" else photo_scenes.VERSION,
+           "tracker": args.tracker, "overrides": args.overrides, "sequences": ws.parent.name}
     saved = json.loads(out.read_text()) if out.exists() else {}
     if isinstance(saved, dict) and saved.get("key") == key:
         results = saved["runs"]
@@ -125,7 +147,7 @@ def main() -> int:
         print(f"{len(jobs)} runs in {time.time() - start:.0f} s", file=sys.stderr)
     s = score(results)
     ms = np.concatenate([r[3] for r in results])
-    print(f"{args.label} seed {args.seed}: EAO {s['eao']:.3f}  accuracy {s['accuracy']:.3f}  "
+    print(f"{args.label} {args.family} seed {args.seed}: EAO {s['eao']:.3f}  accuracy {s['accuracy']:.3f}  "
           f"failures {s['failures']}/{s['runs']}  median {np.median(ms):.1f} ms (1 thread)")
     for name, (n, f, m) in s["per_sequence"].items():
         print(f"  {name:40s} runs {n}  failures {f}  mean overlap {m:.3f}")
