@@ -6,7 +6,8 @@ toolkit's own failure rule (overlap <= 0.1 for 10 frames) and ``compute_eao_part
 No realtime frame skipping and no TraX: use it to rank variants, and the toolkit (`bench/run.py`) for
 reported numbers.
 
-Run: .venv/bin/python -m bench.multistart --label NAME [--family shapes|photo] [--seed 11] [--tracker cmi] [key=value ...]
+Run: .venv/bin/python -m bench.multistart --label NAME [--family shapes|photo] [--seed 11] [--tracker cmi]
+     [key=value ...]
 """
 from __future__ import annotations
 
@@ -55,13 +56,17 @@ def _track(job) -> tuple[str, int, list[float], list[float]]:
 _TRACKER = None
 
 
+def prefix(family: str) -> str:
+    """What names a family's workspace and results apart: nothing for shapes (the names before photo existed)."""
+    return "" if family == "shapes" else f"{family}-"
+
+
 def workspace(family: str, sequences: int, frames: int, seed: int, spacing: int) -> Path:
     """The generated sequences (``family`` shapes or photo) with multistart anchors every ``spacing`` frames,
     written unless this generator version already wrote them."""
     from tracker.data import photo_scenes, synthetic
 
-    prefix = "" if family == "shapes" else f"{family}-"
-    ws = HERE / "work" / f"ws-{prefix}{sequences}x{frames}-a{spacing}-s{seed}" / "sequences"
+    ws = HERE / "work" / f"ws-{prefix(family)}{sequences}x{frames}-a{spacing}-s{seed}" / "sequences"
     if family == "shapes":
         synthetic.generate_dataset(ws, sequences, frames, seed, anchor_spacing=spacing, reuse=True)
         return ws
@@ -112,8 +117,9 @@ def score(results) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--label", required=True, help="results are cached under bench/work/multistart/[photo-]LABEL-sSEED, "
-                        "reused while the tracker's code, weights, generator and these arguments are unchanged")
+    parser.add_argument("--label", required=True, help="results are cached under "
+                        "bench/work/multistart/[photo-]LABEL-sSEED, reused while the tracker's code, weights, "
+                        "generator and these arguments are unchanged")
     parser.add_argument("--family", choices=("shapes", "photo"), default="shapes",
                         help="scene generator: tracker.data.synthetic or tracker.data.photo_scenes")
     parser.add_argument("--seed", type=int, default=11)
@@ -128,9 +134,8 @@ def main() -> int:
     from bench.cache import results_key
     from tracker.data import photo_scenes
 
-    family = "" if args.family == "shapes" else f"{args.family}-"
     ws = workspace(args.family, args.sequences, args.frames, args.seed, args.anchor_spacing)
-    out = HERE / "work" / "multistart" / f"{family}{args.label}-s{args.seed}.json"
+    out = HERE / "work" / "multistart" / f"{prefix(args.family)}{args.label}-s{args.seed}.json"
     key = {**results_key(), "family": args.family if args.family == "shapes" else photo_scenes.VERSION,
            "tracker": args.tracker, "overrides": args.overrides, "sequences": ws.parent.name}
     saved = json.loads(out.read_text()) if out.exists() else {}
