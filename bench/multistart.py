@@ -65,13 +65,15 @@ def workspace(family: str, sequences: int, frames: int, seed: int, spacing: int)
     """The generated sequences (``family`` shapes or photo) with multistart anchors every ``spacing`` frames,
     written unless this generator version already wrote them."""
     from tracker.data import photo_scenes, synthetic
+    from tracker.data.datasets import read_vot_meta
 
     ws = HERE / "work" / f"ws-{prefix(family)}{sequences}x{frames}-a{spacing}-s{seed}" / "sequences"
     if family == "shapes":
         synthetic.generate_dataset(ws, sequences, frames, seed, anchor_spacing=spacing, reuse=True)
         return ws
-    try:  # list.txt is written last, so a listed first sequence means a complete folder
-        current = photo_scenes.VERSION in (ws / (ws / "list.txt").read_text().split()[0] / "sequence").read_text()
+    try:  # list.txt is written last: a listed sequence means a complete folder; the name holds the other arguments
+        first = (ws / "list.txt").read_text().split()[0]
+        current = read_vot_meta(ws / first).get("generator") == photo_scenes.VERSION
     except (OSError, IndexError):
         current = False
     if not current:
@@ -136,6 +138,7 @@ def main() -> int:
 
     ws = workspace(args.family, args.sequences, args.frames, args.seed, args.anchor_spacing)
     out = HERE / "work" / "multistart" / f"{prefix(args.family)}{args.label}-s{args.seed}.json"
+    # results_key() holds the shapes generator's version; a photo run keys on the photo generator's instead.
     key = {**results_key(), "family": args.family if args.family == "shapes" else photo_scenes.VERSION,
            "tracker": args.tracker, "overrides": args.overrides, "sequences": ws.parent.name}
     saved = json.loads(out.read_text()) if out.exists() else {}
