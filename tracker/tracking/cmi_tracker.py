@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from typing import Iterable, Mapping, Optional, Union
 
 import numpy as np
@@ -286,6 +287,7 @@ class CMITracker:
         return cands, top, wide_score
 
     def track(self, images: Images) -> tuple[np.ndarray, float]:
+        start = time.perf_counter()
         s, t = self.state, self.t
         s.frame += 1
         expand = self.expand()
@@ -339,5 +341,6 @@ class CMITracker:
             if s.failures == 1:
                 log.info("frame %d: target lost (score %.2f); widening the search", s.frame, score)
         s.box = new_box
-        self.classifier.update(success, s.frame, s.failures)
+        self.classifier.update(success, s.frame, s.failures,
+                               start + t.update_budget_ms / 1000 if t.update_budget_ms > 0 else None)
         return s.box.copy(), score
