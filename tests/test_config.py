@@ -109,3 +109,14 @@ def test_contradicting_override_exits_2_before_the_handshake(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cmi-pixel.pth" in err[0] and "model.cmi_mode=pixel" in err[0] \
         and "model.cmi_mode=none" in err[0]
+
+
+def test_trax_adapter_sets_the_realtime_update_deadline_unless_given():
+    """The plain API never postpones update steps (offline boxes must not depend on machine load); the TraX process,
+    which the toolkit's realtime mode times, does unless the key is given."""
+    import tracker.vot
+    from tracker.config import Config
+
+    assert Config().track.update_budget_ms == 0
+    assert tracker.vot.parse_args([])[1].track.update_budget_ms == tracker.vot.REALTIME_BUDGET_MS > 0
+    assert tracker.vot.parse_args(["track.update_budget_ms=0"])[1].track.update_budget_ms == 0

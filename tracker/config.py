@@ -98,9 +98,9 @@ class TrackConfig:
     # Chosen on development data and real footage (models/README.md): same accuracy, a third less time per frame.
     update_stop_loss: float = 0.03
     # Realtime: an update step that would end a track() call later than this many ms after it began waits for the
-    # next frame (never two frames in a row). vot2019/rgbtir's realtime mode (20 fps, 3 grace frames) skips the next
-    # frame after an answer over 100 ms; the rest of that is left to frame loading and TraX. 0 = never wait.
-    update_budget_ms: float = 80.0
+    # next frame (never two frames in a row). 0 = never wait: the plain API's default, so that offline runs give the
+    # same boxes however busy the machine; the TraX adapter sets tracker.vot.REALTIME_BUDGET_MS unless given.
+    update_budget_ms: float = 0.0
     long_interval: int = 10  # frames between long-term updates
     short_frames: int = 15  # frames whose positives a short-term update (after a failure) uses
     long_frames: int = 100  # frames kept in the sample memory
