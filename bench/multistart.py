@@ -130,6 +130,8 @@ def main() -> int:
     parser.add_argument("--anchor-spacing", type=int, default=250)
     parser.add_argument("--tracker", default="cmi")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--blank", choices=("color", "ir"),
+                        help="modality-missing run: this channel replaced by mid-grey frames in every sequence")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
 
@@ -137,7 +139,16 @@ def main() -> int:
     from tracker.data import photo_scenes
 
     ws = workspace(args.family, args.sequences, args.frames, args.seed, args.anchor_spacing)
-    out = HERE / "work" / "multistart" / f"{prefix(args.family)}{args.label}-s{args.seed}.json"
+    if args.blank:
+        from tracker.data.blank_channel import blank_channel
+
+        blanked = ws.parent.with_name(f"{ws.parent.name}-blank-{args.blank}") / "sequences"
+        listed = blanked / "list.txt"  # written last, after the sequences it lists
+        if not listed.exists() or listed.stat().st_mtime < (ws / "list.txt").stat().st_mtime:
+            blank_channel(ws, blanked, args.blank)
+        ws = blanked
+    blank = f"-blank-{args.blank}" if args.blank else ""
+    out = HERE / "work" / "multistart" / f"{prefix(args.family)}{args.label}-s{args.seed}{blank}.json"
     # results_key() holds the shapes generator's version; a photo run keys on the photo generator's instead.
     key = {**results_key(), "family": args.family if args.family == "shapes" else photo_scenes.VERSION,
            "tracker": args.tracker, "overrides": args.overrides, "sequences": ws.parent.name}

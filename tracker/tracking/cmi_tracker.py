@@ -100,12 +100,23 @@ class SequenceState:
     flat: tuple[str, ...] = ()  # channels read but blank (no image content) in the last frame
 
 
-def top_candidates(cands: np.ndarray, scores: torch.Tensor, k: int) -> tuple[np.ndarray, float]:
+def top_candidates(cands: np.ndarray, scores: torch.Tensor, k: int,
+                   penalty: Optional[torch.Tensor] = None) -> tuple[np.ndarray, float]:
     """Indices of the ``k`` best candidates that overlap the best one (re-detection boxes can lie far apart),
-    and their mean score."""
-    top = scores.topk(k).indices
+    and their mean score. ``penalty`` (per candidate) is subtracted for the ranking only."""
+    ranked = scores if penalty is None else scores - penalty.to(scores)
+    top = ranked.topk(k).indices
     top = top[torch.from_numpy(iou(cands[top.cpu().numpy()], cands[int(top[0])][None]) > 0.3).to(top.device)]
     return top.cpu().numpy(), float(scores[top].mean())
+
+
+def motion_penalty(cands: np.ndarray, last: np.ndarray, weight: float) -> Optional[torch.Tensor]:
+    """``weight`` x (centre shift from the ``last`` box / its side)^2 per candidate, (N,); None when 0: a Gaussian
+    prior on motion in the classifier's logits, so that of two boxes that look alike the nearer one is taken."""
+    if weight <= 0:
+        return None
+    shift = (cands[:, :2] + cands[:, 2:] / 2) - (last[:2] + last[2:] / 2)
+    return torch.from_numpy(weight * (shift ** 2).sum(1) / np.prod(last[2:])).float()
 
 
 class CMITracker:
@@ -245,8 +256,9 @@ class CMITracker:
         on the first frame): in thermal crossover the target still stands out in RGB, in the dark in thermal, while
         the other modality's features now pull every fused score down. Best view's top-k wins. ``view_scores``:
         the candidates' scores per view (RGB alone, thermal alone)."""
+        penalty = motion_penalty(cands, self.state.box, self.t.motion_prior)
         for view in view_scores:
-            view_top, view_score = top_candidates(cands, view, self.t.top_k)
+            view_top, view_score = top_candidates(cands, view, self.t.top_k, penalty)
             if view_score > score:
                 top, score = view_top, view_score
         return top, score
@@ -305,7 +317,7 @@ class CMITracker:
         pooled = region.pool(boxes)  # (N, C, P, P) x 2: scored fused, and per modality when needed
         samples = self.classifier.samples(region.fuse(pooled, ("rgbt",))[0])
         scores = self.classifier.sample_scores(samples[: len(cands)])
-        top, score = top_candidates(cands, scores, t.top_k)
+        top, score = top_candidates(cands, scores, t.top_k, motion_penalty(cands, s.box, t.motion_prior))
         views = t.modality_dropout and len(region.present) == 2  # each modality alone is learnt too
         jumped = False  # a box found far off within the frame is not learnt from: the next frames confirm it or not
         # A frame without a confident fused candidate scores each modality alone once, for both searches below.
