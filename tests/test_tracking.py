@@ -245,8 +245,8 @@ def test_colour_gain_and_night_view_keep_rgb_alone_on_target_through_the_night(t
     with the motion prior, 2-core AVX512-BF16 CPU), mean IoU within the night / from its last frame on: neither 0.29 /
     0.79, gain 0.50 / 0.71, both 0.92 / 0.96. (Before the motion prior: 0.30 / 0.57, 0.43 / 0.72, 0.82 / 0.89, when
     the gain also brought the box back after the night; with the prior "neither" finds it after the night too, not
-    examined why. On a CPU without native bfloat16 before the prior, both lost seed 104 within the night: 0.77 / 0.80.) The bar
-    after the night, 0.75, allows one lost seed of six, not two."""
+    examined why. On a CPU without native bfloat16 before the prior, both lost seed 104 within the night: 0.77 /
+    0.80.) The bar after the night, 0.75, allows one lost seed of six, not two."""
     settings = {"neither": ["track.color_gain=1", "track.night_light=0"], "gain": ["track.night_light=0"], "both": []}
     within, after = ({k: [] for k in settings} for _ in range(2))
     runs, segments = [], []
