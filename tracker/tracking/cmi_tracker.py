@@ -251,12 +251,11 @@ class CMITracker:
         return np.concatenate([centre - size / 2, size])
 
     def single_modality_candidates(self, cands: np.ndarray, view_scores: tuple[torch.Tensor, ...], top: np.ndarray,
-                                   score: float) -> tuple[np.ndarray, float]:
+                                   score: float, penalty: Optional[torch.Tensor]) -> tuple[np.ndarray, float]:
         """When no fused candidate scores as the target, take each modality alone (the classifier also learnt them
         on the first frame): in thermal crossover the target still stands out in RGB, in the dark in thermal, while
         the other modality's features now pull every fused score down. Best view's top-k wins. ``view_scores``:
-        the candidates' scores per view (RGB alone, thermal alone)."""
-        penalty = motion_penalty(cands, self.state.box, self.t.motion_prior)
+        the candidates' scores per view (RGB alone, thermal alone); ``penalty``: :func:`motion_penalty` of ``cands``."""
         for view in view_scores:
             view_top, view_score = top_candidates(cands, view, self.t.top_k, penalty)
             if view_score > score:
@@ -317,7 +316,8 @@ class CMITracker:
         pooled = region.pool(boxes)  # (N, C, P, P) x 2: scored fused, and per modality when needed
         samples = self.classifier.samples(region.fuse(pooled, ("rgbt",))[0])
         scores = self.classifier.sample_scores(samples[: len(cands)])
-        top, score = top_candidates(cands, scores, t.top_k, motion_penalty(cands, s.box, t.motion_prior))
+        penalty = motion_penalty(cands, s.box, t.motion_prior)  # of these candidates, for every ranking below
+        top, score = top_candidates(cands, scores, t.top_k, penalty)
         views = t.modality_dropout and len(region.present) == 2  # each modality alone is learnt too
         jumped = False  # a box found far off within the frame is not learnt from: the next frames confirm it or not
         # A frame without a confident fused candidate scores each modality alone once, for both searches below.
@@ -329,7 +329,8 @@ class CMITracker:
                 cands, top, score = found
                 jumped = True
         if score <= 0 and view_scores:
-            top, score = self.single_modality_candidates(cands, view_scores, top, score)
+            # search_wider's appended boxes come back only with a score above 0: here cands are the frame's own.
+            top, score = self.single_modality_candidates(cands, view_scores, top, score, penalty)
         success = score > 0
         if success:
             refined = self.refiner.refine(region, cands[top], region.present, self.classifier.scores)
