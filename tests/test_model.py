@@ -234,3 +234,22 @@ def test_lambda_init_starts_the_propagated_term(maps):
     cat_r, _ = cmi.concat(f_r, f_t)
     assert float(cmi.lam["R"].detach()) == 0.5 and float(cmi.lam["T"].detach()) == 0.5
     assert cat_r[:, 8:].abs().sum() > 0  # eq. 1's lambda_R F_{T->R} is there from the first step
+
+
+def test_interaction_statistics_read_entropy_and_message_size(maps):
+    """bench.interaction's measures: a uniform affinity row has entropy 1 (share of log n), a one-hot row 0; the
+    propagated term's share of psi's input is 0 at lambda = 0 and grows with lambda."""
+    from bench.interaction import message_share, row_entropy
+
+    n = 16
+    assert row_entropy(torch.full((2, n, n), 1 / n)) == pytest.approx(1.0)
+    assert row_entropy(torch.eye(n).expand(2, n, n)) == pytest.approx(0.0, abs=1e-6)
+    f_r, f_t = maps
+    cmi = CrossModalInteraction(8, 4, 6, 16, "both")
+    shares = []
+    with torch.no_grad():
+        for lam in (0.0, 0.1, 1.0):
+            cmi.lam["R"].fill_(lam), cmi.lam["T"].fill_(lam)
+            shares.append(message_share(cmi, f_r, f_t))
+    assert shares[0] == (0.0, 0.0)
+    assert all(b == pytest.approx(10 * a) and a > 0 for a, b in zip(shares[1], shares[2])), shares
