@@ -49,7 +49,7 @@ def message_share(cmi, f_r: torch.Tensor, f_t: torch.Tensor) -> tuple[float, flo
 def measure(weights: str, roots: list[Path], frames: int, boxes_per_frame: int = 32) -> dict:
     """Interaction statistics of ``weights`` on ``frames`` evenly spaced annotated frames of every sequence."""
     cfg = configure(Config.load(overrides=[f"weights={weights}", "device=cpu", "warmup=false"]))
-    net, trained = load_network(cfg)
+    net, _ = load_network(cfg)
     net.eval()
     cmi = net.cmi
     stats: dict[str, list[float]] = {"ent_R": [], "ent_T": [], "ent_rel": [], "share_R": [], "share_T": []}
@@ -75,7 +75,7 @@ def measure(weights: str, roots: list[Path], frames: int, boxes_per_frame: int =
                 stats["share_R"].append(share_r)
                 stats["share_T"].append(share_t)
     n = cfg.model.pool_size ** 2
-    return {"weights": weights, "mode": cmi.mode, "trained": trained,
+    return {"weights": weights, "mode": cmi.mode,
             "lambda_R": cmi.lam["R"].item(), "lambda_T": cmi.lam["T"].item(),
             "scale_over_n2": cmi.log_scale.exp().item() / n ** 2,
             **{k: float(np.mean(v)) if v else float("nan") for k, v in stats.items()}, "frames": len(stats["ent_R"])}
