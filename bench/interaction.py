@@ -23,7 +23,7 @@ from tracker.data.datasets import read_dataset
 from tracker.frames import FrameLoader
 from tracker.model.checkpoint import configure
 from tracker.tracking import sampling
-from tracker.tracking.cmi_tracker import load_network
+from tracker.model.runtime import load_network
 from tracker.tracking.search import SearchRegion
 
 

@@ -382,18 +382,18 @@ def test_bf16_scoring_reuses_fc4_cast_once_per_step_and_matches_autocast():
     ("auto", "cpu", False, False), ("auto", "cuda", True, False)])
 def test_fc_bf16_setting(monkeypatch, setting, device, native, expected):
     """auto: bfloat16 only on a CPU that multiplies it natively (emulated bfloat16 is slower than float32)."""
-    from tracker.tracking import cmi_tracker
+    from tracker.model import runtime
 
-    monkeypatch.setattr(cmi_tracker, "native_bf16", lambda: native)
-    assert cmi_tracker.use_bf16(setting, torch.device(device)) is expected
+    monkeypatch.setattr(runtime, "native_bf16", lambda: native)
+    assert runtime.use_bf16(setting, torch.device(device)) is expected
 
 
 def test_native_bf16_without_torch_helpers(monkeypatch):
     """A torch without the private CPU-feature helpers gets float32, not an AttributeError."""
-    from tracker.tracking import cmi_tracker
+    from tracker.model import runtime
 
     monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported", raising=False)
-    assert cmi_tracker.native_bf16() is False
+    assert runtime.native_bf16() is False
 
 
 def test_fc_bf16_rejects_unknown_values():

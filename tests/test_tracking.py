@@ -15,7 +15,7 @@ from tracker.geometry import iou, polygon_to_box
 from tracker.runner import run_sequence
 from tracker.tracking import CMITracker
 from tracker.tracking import sampling
-from tracker.tracking.cmi_tracker import motion_penalty, top_candidates
+from tracker.tracking.localize import motion_penalty, top_candidates
 
 from helpers.parallel import track_all
 
@@ -186,7 +186,7 @@ def test_tracker_given_a_network_tracks_a_copy(steady):
     """train.validate hands its network to a tracker: it must track as the tracker that loaded the same weights from
     the file, and its online updates must leave the given network unchanged."""
     from tracker.model.checkpoint import configure
-    from tracker.tracking.cmi_tracker import load_network
+    from tracker.model.runtime import load_network
 
     offline = Path(__file__).resolve().parent.parent / "models" / "cmi.pth"
     cfg = configure(Config.load(None, ["device=cpu", "warmup=false", f"weights={offline}"]))
