@@ -4,7 +4,7 @@ Run: python -m bench.sweep --root DIR [--root DIR ...] [--out OUT] [--jobs N] NA
 
 Each (entry, folder) pair runs in its own process (``--jobs`` at a time, each with the config's ``threads``),
 from an empty results folder. Prints and writes OUT/sweep.md (mean IoU over each folder's sequences, and the mean
-of those) and OUT/sweep.json (every report). Used to choose a training recipe on development data (models/README.md).
+of those) and OUT/sweep.json (every report). Used to choose a training recipe on development data.
 """
 from __future__ import annotations
 

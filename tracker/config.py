@@ -32,7 +32,7 @@ class ModelConfig:
     cmi_dim: int = 32  # Q/K channels of the 1x1 projections (d in eq. 2)
     lambda_init: float = 0.0  # initial balance factors lambda_R, lambda_T of eq. 1 (0 = starts as concat fusion)
     # channels per modality after the 1x1 reduction following psi. 96 (fc4 input 4800): better than 64 on development
-    # data and real footage, at 1.5x fc4's cost (models/README.md); the shipped weights files were trained at 64.
+    # data and real footage, at 1.5x fc4's cost (git history); the shipped weights files were trained at 64.
     reduce_dim: int = 96
     fc_dim: int = 256  # width of fc4 / fc5
     dropout: float = 0.5  # dropout probability after fc4 and fc5
@@ -74,7 +74,7 @@ class TrackConfig:
     # scores as the target, each modality alone is scored too (thermal crossover, dark RGB).
     modality_dropout: bool = True
     # Fine-tune fc4 online as well as fc5-fc6 (from the weights file's fc4). Off: fc4 stays as trained offline
-    # (faster updates, but on real footage mean IoU 0.34 instead of 0.55: models/README.md); without weights the
+    # (faster updates, but on real footage mean IoU 0.34 instead of 0.55, git history); without weights the
     # tracker turns it on by itself.
     online_fc4: bool = True
     # Start the online classifier from the weights file's fc4/fc5. Off: fc4/fc5 start fresh (seeded by track.seed) and
@@ -95,7 +95,7 @@ class TrackConfig:
     update_iters: int = 10  # optimizer steps per update
     steps_per_frame: int = 2  # of those, steps run per frame (an update is spread over frames)
     # An update ends early once the loss of a frame's last step (on its hardest negatives) falls below this; 0 = never.
-    # Chosen on development data and real footage (models/README.md): same accuracy, a third less time per frame.
+    # Same accuracy, a third less time per frame (docs/method.md).
     update_stop_loss: float = 0.03
     # Realtime: an update step that would end a track() call later than this many ms after it began waits for the
     # next frame (never two frames in a row). 0 = never wait: the plain API's default, so that offline runs give the
@@ -230,14 +230,14 @@ class Config:
     # loads, else torch with a log line).
     backend: str = "auto"
     # The classifier's fc4 (scoring and online updates) in bfloat16: on, off, or auto (on where the CPU has native
-    # bfloat16 arithmetic, AVX512-BF16 or AMX, where its products run 3-4x faster; models/README.md).
+    # bfloat16 arithmetic, AVX512-BF16 or AMX, where its products run 3-4x faster).
     fc_bf16: str = "auto"
     # Track a dummy frame pair at start-up, so torch's lazy kernel set-up does not land in the first (timed)
     # initialize.
     warmup: bool = True
     # Offline-trained layers to start from (e.g. models/cmi.pth), or "none": projections, CMI and fc4/fc5 from their
     # seeded initial draw (lambda = 0: concat fusion) and the classifier learnt online. "none" is the default because
-    # no offline file trained on generated scenes has matched it on real footage (models/README.md).
+    # no offline file trained on generated scenes has matched it on real footage (models/README.md, docs/method.md).
     weights: str = "none"
     log_file: str = ""  # also append log lines here (the toolkit shows a tracker's stderr only when it fails)
     # Dotted keys (e.g. "model.cmi_mode") set by the YAML file or an override, filled in by load. A checkpoint's

@@ -24,7 +24,7 @@ from .runner import SequenceRunner
 log = logging.getLogger("tracker")
 
 # track.update_budget_ms under TraX: vot2019/rgbtir's realtime mode (20 fps, 3 grace frames) skips the next frame
-# after an answer over 100 ms; the rest of that is left to frame loading and TraX (models/README.md).
+# after an answer over 100 ms; the rest of that is left to frame loading and TraX (bench/speed.md).
 REALTIME_BUDGET_MS = 80.0
 
 

@@ -57,7 +57,7 @@ def crop_scale(box: np.ndarray, track) -> float:
 def search_crop(box: np.ndarray, track, expand: float = 1.0) -> Crop:
     """The tracker's search crop: centred on ``box`` at :func:`crop_scale`, ``expand`` times wider in pixels (rounded
     up to a multiple of 16). The zoom stays: a widened crop shows the target at the size the classifier learnt, where
-    shrinking it into the usual size would not (real footage and fast motion: models/README.md)."""
+    shrinking it into the usual size would not (real footage and fast motion)."""
     size = track.crop_size if expand <= 1 else int(math.ceil(track.crop_size * expand / 16)) * 16
     return make_crop(box[:2] + box[2:] / 2, size / crop_scale(box, track), size)
 
