@@ -1,4 +1,4 @@
-"""The online classifier's update schedule (tracker.tracking.online): steps spread over frames, early stop, and the
+"""The online classifier's update schedule (tracker.tracking.schedule): steps spread over frames, early stop, and the
 per-frame deadline."""
 import dataclasses
 import time
@@ -34,18 +34,18 @@ def test_an_update_ends_early_once_its_loss_is_below_update_stop_loss(stop_loss,
     t = online.t
     assert (t.update_iters, t.steps_per_frame) == (10, 2)
     online.update(success=True, frame=t.long_interval, failures=0)  # a long-term update starts: 2 of 10 steps run
-    assert online.pending == left
+    assert online.schedule.pending == left
 
 
 def test_a_step_that_would_miss_the_frame_deadline_waits_but_never_two_frames_in_a_row():
     online = trained(0.0)
     t = online.t
     online.update(success=True, frame=t.long_interval, failures=0)  # measures a step's time
-    assert online.pending == 8 and online.step_seconds > 0
+    assert online.schedule.pending == 8 and online.schedule.step_seconds > 0
     past = time.perf_counter() - 1.0  # every step would end after this deadline
     online.update(success=True, frame=t.long_interval + 1, failures=0, deadline=past)
-    assert online.pending == 8  # both steps wait
+    assert online.schedule.pending == 8  # both steps wait
     online.update(success=True, frame=t.long_interval + 2, failures=0, deadline=past)
-    assert online.pending == 7  # the frame after a deferral runs one step anyway
+    assert online.schedule.pending == 7  # the frame after a deferral runs one step anyway
     online.update(success=True, frame=t.long_interval + 3, failures=0, deadline=time.perf_counter() + 60)
-    assert online.pending == 5  # room for both
+    assert online.schedule.pending == 5  # room for both

@@ -1,13 +1,12 @@
-"""The classifier learnt online: fc layers fine-tuned on the first frame, a sample memory, and the update schedule.
+"""The classifier learnt online: fc layers fine-tuned on the first frame, then on a memory of confident frames' samples.
 
-Samples of confident frames feed short-term (after a failure) and long-term (every N frames) updates,
-spread over frames so no frame blows the realtime budget (MDNet's scheme).
+Samples of confident frames feed short-term (after a failure) and long-term (every N frames) updates, which
+:class:`~.schedule.UpdateSchedule` starts and spreads over frames.
 """
 from __future__ import annotations
 
 import copy
 import math
-import time
 from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
@@ -18,6 +17,7 @@ from ..config import TrackConfig
 from ..geometry import iou
 from ..model.classifier import BinaryClassifier
 from .memory import Rows, SampleMemory
+from .schedule import UpdateSchedule
 
 
 class OnlineClassifier:
@@ -39,9 +39,7 @@ class OnlineClassifier:
         self.neg_memory = SampleMemory(track.short_frames, 4 * track.frame_neg, spare=span)
         self.update_pos: Optional[Rows] = None  # the training set of the update in progress
         self.update_neg: Optional[Rows] = None
-        self.pending = 0  # update steps still to run
-        self.step_seconds: Optional[float] = None  # running mean of one update step's time (realtime deadline)
-        self.deferred = False  # the last frame left a step it should have run for the next
+        self.schedule = UpdateSchedule(track)
 
     def reset(self) -> None:
         """Forget the last target: offline weights back, a fresh fc6 (draws from torch's RNG), empty memory."""
@@ -54,8 +52,7 @@ class OnlineClassifier:
         self.pos_memory.clear()
         self.neg_memory.clear()
         self.update_pos = self.update_neg = None
-        self.pending = 0
-        self.deferred = False
+        self.schedule.reset()
 
     # --- scoring ------------------------------------------------------------------------------
     def samples(self, x: torch.Tensor) -> torch.Tensor:
@@ -150,36 +147,11 @@ class OnlineClassifier:
                 memory.append(torch.cat([samples[torch.from_numpy(both[part])], *(v[part] for v in alone)]))
 
     def update(self, success: bool, frame: int, failures: int, deadline: Optional[float] = None) -> None:
-        """Start short-term updates on failure, long-term ones every ``long_interval`` frames; run a budget of steps.
-
-        ``deadline`` (a ``time.perf_counter()`` value): a step expected to end after it waits for the next frame,
-        but never on two frames in a row, so a slow machine still learns at half pace or more. Where every frame
-        ends well before it (the usual case) the steps, and so the boxes, are the same as without it."""
-        # During a failure streak re-train every few frames, not every frame (realtime budget).
-        short = not success and (failures == 1 or failures % 5 == 0)
-        if self.pending == 0 and (short or frame % self.t.long_interval == 0):
-            # Gather the training set once per update, not on every frame it spans.
-            frames = self.t.short_frames if short else self.t.long_frames
+        """Run this frame's steps of the online updates that :class:`UpdateSchedule` starts and spreads over frames
+        (``deadline``: see :meth:`UpdateSchedule.run`)."""
+        frames = self.schedule.start(success, frame, failures)
+        if frames is not None:  # gather the training set once per update, not on every frame it spans
             self.update_pos = self.pos_memory.rows(frames)
             self.update_neg = self.neg_memory.rows()
-            self.pending = self.t.update_iters
-        if self.pending == 0:
-            self.deferred = False
-            return
-        steps, done, loss = min(self.pending, self.t.steps_per_frame), 0, math.inf
         with torch.enable_grad():
-            while done < steps:
-                if deadline is not None and self.step_seconds is not None and (done or not self.deferred) \
-                        and time.perf_counter() + self.step_seconds > deadline:
-                    break
-                start = time.perf_counter()
-                loss = self.train(self.update_pos, self.update_neg, 1)
-                took = time.perf_counter() - start
-                self.step_seconds = took if self.step_seconds is None else 0.7 * self.step_seconds + 0.3 * took
-                done += 1
-        self.pending -= done
-        self.deferred = done < steps
-        if loss < self.t.update_stop_loss:
-            # Even the hardest negatives of the batch are already told apart: the rest of this update would
-            # cost time and only sharpen a separation that holds.
-            self.pending = 0
+            self.schedule.run(lambda: self.train(self.update_pos, self.update_neg, 1), deadline)
