@@ -44,9 +44,14 @@ test: setup
 bench: setup real
 	$(PY) -m bench.run
 
-# One-pass runs on real RGB-T footage (../shared/data/real-rgbt): mean IoU, success, centre error per tracker.
+# One-pass runs on real footage (../shared/data/real-rgbt: RGB-T, thermal-only and RGB sequences): CMI at track
+# seeds 0-3 and every reference, then mean IoU per kind of sequence (mean +- sd over seeds).
+REAL := ../shared/data/real-rgbt
+REAL_ENTRIES := $(foreach s,0 1 2 3,CMI-s$(s):threads=1,track.seed=$(s)) CMI-base:threads=1 CMI-offline:threads=1 \
+  CSRT-RGB CSRT-TIR NCC-RGBT
 real: setup
-	$(PY) -m bench.real
+	$(PY) -m bench.sweep --jobs 2 --out bench/work/real --root $(REAL) $(REAL_ENTRIES)
+	$(PY) -m bench.summary --root $(REAL) bench/work/real | tee bench/work/real/summary.md
 
 # Shipped weights: a generated training corpus (seeds disjoint from demo/bench/tests; --reuse keeps it while the
 # generator is unchanged), then offline training from scratch of the full CMI (models/cmi.pth) and, same recipe,
