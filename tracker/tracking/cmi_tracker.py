@@ -23,7 +23,7 @@ from ..model.checkpoint import configure
 from ..model.runtime import Runtime, Weights
 from .contrast import ContrastGain
 from .first_frame import first_frame_set
-from .localize import Localization, Localizer
+from .localize import JUMPED, Localization, Localizer
 from .online import OnlineClassifier
 from .place import Placer
 from .refine import BoxRefiner
@@ -40,6 +40,9 @@ class SequenceState:
     init_size: np.ndarray  # first frame's (w, h): the size bound's reference
     image_size: tuple[int, int]  # (width, height)
     rng: np.random.Generator  # every candidate and sample draw of the sequence
+    # The re-detection within a frame's crop draws from its own stream: where it finds nothing, the rest of the
+    # sequence draws what it would have drawn without it.
+    search_rng: np.random.Generator
     frame: int = 0
     failures: int = 0  # consecutive frames without a confident candidate
     flat: tuple[str, ...] = ()  # channels read but blank (no image content) in the last frame
@@ -105,7 +108,8 @@ class CMITracker:
             raise ValueError("no readable channel in the initialization frame")
         size = frame_size(images[present[-1]])  # thermal if present: the ground truth follows its grid
         box = sanitize_init_box(box, *size)
-        s = self.state = SequenceState(box, box[2:].copy(), size, np.random.default_rng(self.t.seed))
+        s = self.state = SequenceState(box, box[2:].copy(), size, np.random.default_rng(self.t.seed),
+                                       np.random.default_rng([self.t.seed, 1]))
         torch.manual_seed(self.t.seed)
         self.classifier.reset()
         self.gain.reset()
@@ -123,7 +127,7 @@ class CMITracker:
         s.frame += 1
         region = self.search(images, s.box, self.expand())
         self.note_blank(images, region)
-        found = self.localize(region, s.box, s.failures, s.rng)
+        found = self.localize(region, s.box, s.failures, s.rng, s.search_rng)
         if found.score > 0:
             refined = self.refiner.refine(region, found.cands[found.top], region.present, self.classifier.scores)
             box = clip_box(self.placer.place(region, refined, s.box, s.init_size), *s.image_size, min_size=t.min_box)
@@ -141,8 +145,11 @@ class CMITracker:
         return s.box.copy(), found.score
 
     def learn(self, region: SearchRegion, found: Localization, box: np.ndarray) -> None:
-        """Collect the frame's samples around the tracked ``box`` (MDNet: every frame that scores as the target) and
-        update the filters."""
+        """Collect the frame's samples around ``box`` and update the filters, on confident frames only: a marginal
+        frame's box may already sit on a look-alike or on what occludes the target (real footage: Woman behind
+        parked cars), and a box re-detected far off waits for the next frames to confirm it."""
+        if found.score <= self.t.collect_score or found.kind == JUMPED:
+            return
         views = self.t.modality_dropout and len(region.present) == 2
         kept_views = (lambda rows: region.fuse(tuple(p[torch.from_numpy(rows)] for p in found.pooled))) if views \
             else None
