@@ -22,6 +22,11 @@ DEFAULT_ROOT = REPO.parent / "shared" / "data" / "real-rgbt"
 # name -> (tracker, overrides)
 ENTRIES = {
     "CMI": ("cmi", []),
+    "CMI-base": ("cmi", ("track.color_gain=1 track.night_light=0 track.motion_prior=0 track.redetect_local=0 "
+                         "track.collect_score=0 track.failure_expand=1 track.redetect=0 track.translation_filter=false "
+                         "track.scale_filter=false track.update_stop_loss=0 track.modality_dropout=false "
+                         "track.far_neg=0 track.scale_lr=1 track.bbreg_verify=false "
+                         "track.bbreg_per_modality=false").split()),
     "CMI-offline": ("cmi", ["weights=models/cmi.pth"]),
     "CMI-concat": ("cmi", ["model.cmi_mode=none", "weights=models/cmi-concat.pth"]),
     "CSRT-RGB": ("csrt-rgb", []),

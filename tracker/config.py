@@ -109,13 +109,13 @@ class TrackConfig:
     far_neg: int = 32  # extra negatives sampled over the whole crop each frame
     # A tracked frame's samples are kept for online updates only when its top-k score (foreground minus background
     # logit) is above this; the frame still counts as tracked above 0. Chosen on development data and real footage
-    # (models/README.md).
+    # (docs/method.md).
     collect_score: float = 2.0
     # When no nearby candidate scores as the target, the frame's own crop is searched again before the frame counts
     # as lost (fast motion, camera jumps): track.redetect boxes all over it, then redetect_local Gaussian boxes
     # (spread redetect_spread box sides) around the 3 best. Their top-k is taken when it scores above redetect_score
     # and redetect_margin above the nearby candidates'. Chosen on development data and real footage
-    # (models/README.md). 0 = off.
+    # (docs/method.md). 0 = off.
     redetect_local: int = 32
     redetect_spread: float = 0.3
     redetect_score: float = 2.0
@@ -124,7 +124,7 @@ class TrackConfig:
     # Candidates are ranked by score minus motion_prior x (centre shift from the last box / its side)^2: a look-alike
     # a target size or more away must outscore the target by several logits to take the box (colour alone cannot
     # tell an identical twin apart). The frame's score stays the chosen boxes' own mean. Chosen on development data
-    # with thermal blank (models/README.md). 0 = off.
+    # with thermal blank (docs/method.md). 0 = off.
     motion_prior: float = 4.0
     # Largest gain that stretches a colour search crop whose contrast fell below the first frame's back to it
     # (tracker.tracking.contrast: night, underexposure); 1 = off.
