@@ -153,5 +153,9 @@ class OnlineClassifier:
         if frames is not None:  # gather the training set once per update, not on every frame it spans
             self.update_pos = self.pos_memory.rows(frames)
             self.update_neg = self.neg_memory.rows()
+        self.schedule.run(self.update_step, deadline)
+
+    def update_step(self) -> float:
+        """One optimizer step of the update in progress; its loss. Autograd only here, not on frames without one."""
         with torch.enable_grad():
-            self.schedule.run(lambda: self.train(self.update_pos, self.update_neg, 1), deadline)
+            return self.train(self.update_pos, self.update_neg, 1)
