@@ -54,15 +54,18 @@ real: setup
 	$(PY) -m bench.summary --root $(REAL) bench/work/real | tee bench/work/real/summary.md
 
 # Shipped weights: a generated training corpus (seeds disjoint from demo/bench/tests; --reuse keeps it while the
-# generator is unchanged), then offline training from scratch of the full CMI (models/cmi.pth) and, same recipe,
-# of each ablation's interaction mode (models/README.md).
+# generator is unchanged) and real registered RGB-T still pairs made into pseudo-sequences (STILLS; never the real
+# development sequences), each source half the steps; then offline training from scratch of the full CMI
+# (models/cmi.pth) and, same recipe, of each ablation's interaction mode (models/README.md).
 CORPUS := bench/work/corpus
+STILLS ?= ../shared/data/real-rgbt-stills
 WEIGHTS := both:cmi pixel:cmi-pixel relation:cmi-relation none:cmi-concat
 weights: setup
 	$(PY) -m tracker.data.synthetic --out $(CORPUS) --sequences 200 --frames 80 --seed 500 --reuse
 	for pair in $(WEIGHTS); do mode=$${pair%%:*}; name=$${pair#*:}; rm -rf bench/work/train-$$name; \
-	  $(PY) -m tracker.train --config models/cmi-train.yaml --data vot:$(CORPUS) --out bench/work/train-$$name \
-	    model.cmi_mode=$$mode && cp bench/work/train-$$name/cmi.pth models/$$name.pth || exit 1; done
+	  $(PY) -m tracker.train --config models/cmi-train.yaml --data vot:$(CORPUS) --data stills:$(STILLS) \
+	    --out bench/work/train-$$name model.cmi_mode=$$mode && cp bench/work/train-$$name/cmi.pth models/$$name.pth \
+	    || exit 1; done
 
 clean:
 	rm -rf $(DEMO_WS)/sequences $(DEMO_WS)/results $(DEMO_WS)/analysis $(DEMO_WS)/reports $(DEMO_WS)/logs $(DEMO_WS)/cache $(DEMO_WS)/show bench/work

@@ -1,4 +1,4 @@
-"""Offline multi-domain training of CMI (MDNet scheme) on GTOT, RGBT234/210, LasHeR or VOT-format data.
+"""Offline multi-domain training of CMI (MDNet scheme) on GTOT, RGBT234/210, LasHeR, VOT-format data and still pairs.
 
 ``python -m tracker.train --data gtot:PATH --data vot:PATH [--config FILE] [key=value ...] --out DIR``
 and the same under ``torchrun --nproc_per_node=N`` (DistributedDataParallel, gloo on CPU, nccl on GPU).
@@ -29,7 +29,8 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from .config import Config, ConfigError
 from .data.augment import misregister, sensor_effects
-from .data.datasets import parse_data_spec, read_dataset
+from .data.datasets import KINDS, parse_data_spec, read_dataset
+from .data.stills import PseudoSequence, pseudo_sequences, read_stills
 from .frames import read_color, read_thermal, resample
 from .geometry import iou
 from .model.checkpoint import CheckpointError, save_checkpoint, tensor_digest
@@ -38,6 +39,7 @@ from .tracking import sampling
 from .tracking.crop import crop_scale, cut, make_crop
 
 log = logging.getLogger("tracker.train")
+DATA_KINDS = (*KINDS, "stills")  # stills: real registered still pairs made into pseudo-sequences (tracker.data.stills)
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -53,12 +55,13 @@ class StepSamples(Dataset):
     Depends only on (seed, step, rank), so a resumed run sees the same data as an uninterrupted one.
     """
 
-    def __init__(self, sequences: list, cfg: Config, rank: int, world: int) -> None:
+    def __init__(self, sequences: list, cfg: Config, rank: int, world: int, sources: Optional[list] = None) -> None:
         self.sequences = sequences
         self.cfg = cfg
         self.rank = rank
+        self.pool = balanced_pool(sources or [0] * len(sequences))
         # The distributed sampler deals each epoch's shuffled sequence order out over the processes.
-        self.sampler = DistributedSampler(range(len(sequences)), num_replicas=world, rank=rank,
+        self.sampler = DistributedSampler(self.pool, num_replicas=world, rank=rank,
                                           shuffle=True, seed=cfg.train.seed, drop_last=False)
         self.per_epoch = len(self.sampler)
         self._epoch, self._order = -1, []
@@ -71,7 +74,7 @@ class StepSamples(Dataset):
         epoch, index = divmod(step, self.per_epoch)
         if epoch != self._epoch:
             self.sampler.set_epoch(epoch)
-            self._epoch, self._order = epoch, list(self.sampler)
+            self._epoch, self._order = epoch, [self.pool[i] for i in self.sampler]
         return self._order[index]
 
     def __getitem__(self, step: int) -> dict:
@@ -83,13 +86,10 @@ class StepSamples(Dataset):
         rgb, tir, boxes, labels, owner, skipped = [], [], [], [], [], []
         for f in frames:
             try:
-                thermal = read_thermal(str(seq.ir[f]))
-                color = read_color(str(seq.color[f]))
+                color, thermal = frame_images(seq, f)
             except OSError as err:
                 skipped.append(str(err))  # counted by the trainer, never fatal
                 continue
-            if color.shape[:2] != thermal.shape[:2]:  # ground truth follows the thermal grid
-                color = resample(color, (thermal.shape[1], thermal.shape[0]))
             gt = seq.boxes[f].astype(np.float64)
             size = math.sqrt(gt[2] * gt[3])
             # Crop as the tracker does after the target moved: off-centre and at a slightly wrong zoom.
@@ -112,6 +112,26 @@ class StepSamples(Dataset):
             return {"domain": domain, "skipped": skipped, "frames": 0}
         return {"domain": domain, "skipped": skipped, "frames": len(rgb), "rgb": torch.cat(rgb), "tir": torch.cat(tir),
                 "boxes": torch.cat(boxes), "labels": torch.cat(labels), "owner": torch.cat(owner), "drop": drop}
+
+
+def frame_images(seq, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """(colour RGB, thermal) of a training frame on the thermal grid (the ground truth's); OSError if unreadable."""
+    if isinstance(seq, PseudoSequence):
+        return seq.images(index)
+    thermal, color = read_thermal(str(seq.ir[index])), read_color(str(seq.color[index]))
+    if color.shape[:2] != thermal.shape[:2]:
+        color = resample(color, (thermal.shape[1], thermal.shape[0]))
+    return color, thermal
+
+
+def balanced_pool(sources: list[int]) -> list[int]:
+    """Sequence indices, each source's repeated up to the largest source's count, so every ``--data`` source gets the
+    same share of the steps whatever its size (each sequence keeps its own domain head)."""
+    groups: dict[int, list[int]] = {}
+    for index, source in enumerate(sources):
+        groups.setdefault(source, []).append(index)
+    most = max(len(g) for g in groups.values())
+    return [g[k % len(g)] for g in groups.values() for k in range(most)]
 
 
 def _augmented(rng: np.random.Generator, crop: torch.Tensor, thermal: bool, p: float) -> torch.Tensor:
@@ -197,47 +217,55 @@ def validate(net: CMINet, cfg: Config, sequences: list) -> float:
 
 
 # --- entry point -------------------------------------------------------------------------------
-def load_sequences(specs: Sequence[str]) -> list:
-    sequences = []
-    for spec in specs:
-        kind, root = parse_data_spec(spec)
-        found = read_dataset(kind, root)
+def load_sequences(specs: Sequence[str], seed: int) -> tuple[list, list[int], dict]:
+    """The training sequences of every ``--data`` spec, each one's source index, and what still pairs gave."""
+    sequences, sources, stills = [], [], {}
+    for source, spec in enumerate(specs):
+        kind, root = parse_data_spec(spec, DATA_KINDS)
+        if kind == "stills":
+            found, stills[spec] = pseudo_sequences(read_stills(root), seed)
+        else:
+            found = read_dataset(kind, root)
         log.info("%s: %d sequences from %s", kind, len(found), root)
         sequences.extend(found)
-    return sequences
+        sources.extend([source] * len(found))
+    return sequences, sources, stills
 
 
-def provenance(specs: Sequence[str], train_seqs: list, val_seqs: list) -> dict:
-    """What the weights were trained on: data specs, generator stamps where the folders have one, and a
-    digest of every training sequence's name and ground truth (equal digests = the same training data)."""
+def provenance(specs: Sequence[str], train_seqs: list, val_seqs: list, stills: dict) -> dict:
+    """What the weights were trained on: data specs, generator stamps where the folders have one, what the still pairs
+    gave, and a digest of every training sequence's name and ground truth (equal digests = the same training data)."""
     h = hashlib.sha1()
     for seq in train_seqs:
         h.update(seq.name.encode())
         h.update(np.ascontiguousarray(seq.boxes, dtype=np.float64).tobytes())
     stamps = {}
-    for spec in specs:  # generated folders: each sequence file names its generator version and seed
+    for spec in (s for s in specs if s not in stills):  # generated folders: each sequence file names its generator
         found = [dict(line.split("=", 1) for line in f.read_text().splitlines() if "=" in line)
-                 for f in sorted(parse_data_spec(spec)[1].glob("*/sequence"))]
+                 for f in sorted(parse_data_spec(spec, DATA_KINDS)[1].glob("*/sequence"))]
         found = [keys for keys in found if "generator" in keys]
         if found:
             stamps[spec] = {"generator": sorted({k["generator"] for k in found}),
                             "seeds": sorted({int(k["seed"]) for k in found if k.get("seed", "").isdigit()})}
-    return {"data": list(specs), "generators": stamps, "train_sequences": len(train_seqs),
+    return {"data": list(specs), "generators": stamps, "stills": stills, "train_sequences": len(train_seqs),
             "validation": [s.name for s in val_seqs], "ground_truth_sha1": h.hexdigest()}
 
 
-def split_validation(sequences: list, count: int) -> tuple[list, list]:
-    """Hold out ``count`` sequences spread over the list (every k-th), so each dataset can contribute."""
-    if count == 0 or len(sequences) <= count:
-        return sequences, []
-    held = set(np.linspace(0, len(sequences) - 1, count + 2)[1:-1].round().astype(int).tolist())
-    return [s for i, s in enumerate(sequences) if i not in held], [s for i, s in enumerate(sequences) if i in held]
+def split_validation(sequences: list, count: int) -> list[bool]:
+    """Which sequences to hold out: ``count`` video sequences spread over the list (every k-th), so each dataset can
+    contribute; pseudo-sequences of still pairs are never held out (the tracker validates on videos)."""
+    videos = [i for i, s in enumerate(sequences) if not isinstance(s, PseudoSequence)]
+    if count == 0 or len(videos) <= count:
+        return [False] * len(sequences)
+    held = {videos[k] for k in np.linspace(0, len(videos) - 1, count + 2)[1:-1].round().astype(int).tolist()}
+    return [i in held for i in range(len(sequences))]
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tracker.train", description=__doc__.splitlines()[0])
     parser.add_argument("--data", action="append", required=True, metavar="KIND:PATH",
-                        help="training data, repeatable; KIND is gtot, rgbt234, rgbt210, lasher or vot")
+                        help="training data, repeatable; KIND is gtot, rgbt234, rgbt210, lasher, vot or stills (registered "
+                             "still pairs as pseudo-sequences); each source gets the same share of the steps")
     parser.add_argument("--config", help="YAML file with config overrides")
     parser.add_argument("--out", type=Path, required=True,
                         help="run folder: last.pth (resumable), cmi.pth (for tracking), train.log, loss.csv")
@@ -276,11 +304,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def train(cfg: Config, args: argparse.Namespace, rank: int, world: int, device: torch.device) -> int:
     tc = cfg.train
     try:
-        sequences = load_sequences(args.data)
+        sequences, sources, stills = load_sequences(args.data, tc.seed)
     except (OSError, ValueError) as err:
         log.error("cannot read training data: %s", err)
         return 2
-    train_seqs, val_seqs = split_validation(sequences, tc.val_sequences)
+    held = split_validation(sequences, tc.val_sequences)
+    train_seqs = [s for s, h in zip(sequences, held) if not h]
+    train_sources = [s for s, h in zip(sources, held) if not h]
+    val_seqs = [s for s, h in zip(sequences, held) if h]
     if not train_seqs:
         log.error("no training sequences in %s", ", ".join(args.data))
         return 2
@@ -302,7 +333,7 @@ def train(cfg: Config, args: argparse.Namespace, rank: int, world: int, device: 
     if world > 1:  # each process uses a different domain head per step: the others are unused
         model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
 
-    data = StepSamples(train_seqs, cfg, rank, world)
+    data = StepSamples(train_seqs, cfg, rank, world, train_sources)
     loader = DataLoader(data, batch_size=None, sampler=range(start, tc.steps), num_workers=tc.workers,
                         persistent_workers=False)
     if rank == 0:
@@ -344,7 +375,7 @@ def train(cfg: Config, args: argparse.Namespace, rank: int, world: int, device: 
             log.info("final validation mean IoU %.3f on %s", validate(net, cfg, val_seqs),
                      ", ".join(s.name for s in val_seqs))
         save_checkpoint(args.out / "cmi.pth", net, cfg, domains=False,
-                        extra={"steps": tc.steps, "provenance": provenance(args.data, train_seqs, val_seqs)})
+                        extra={"steps": tc.steps, "provenance": provenance(args.data, train_seqs, val_seqs, stills)})
         log.info("wrote %s (%.1f MB); %d unreadable training frames skipped", args.out / "cmi.pth",
                  (args.out / "cmi.pth").stat().st_size / 1e6, skipped)
     log.info("final weights sha1 %s", weights_digest(net))

@@ -65,12 +65,14 @@ class Sequence:
         return {"color": str(self.color[index]), "ir": str(self.ir[index])}
 
 
-def parse_data_spec(spec: str) -> tuple[str, Path]:
-    """``"gtot:/data/GTOT"`` -> ``("gtot", Path("/data/GTOT"))``: the ``--data KIND:PATH`` syntax."""
+def parse_data_spec(spec: str, kinds: tuple[str, ...] = KINDS) -> tuple[str, Path]:
+    """``"gtot:/data/GTOT"`` -> ``("gtot", Path("/data/GTOT"))``: the ``--data KIND:PATH`` syntax, KIND in ``kinds``."""
     kind, sep, path = spec.partition(":")  # first colon only, so "vot:C:\\data" keeps its drive
     if not sep or not path:
-        raise ValueError(f"data spec {spec!r} is not KIND:PATH (KIND one of {', '.join(KINDS)})")
-    return _kind(kind.strip()), Path(path).expanduser()
+        raise ValueError(f"data spec {spec!r} is not KIND:PATH (KIND one of {', '.join(kinds)})")
+    if kind.strip().lower() not in kinds:
+        raise ValueError(f"unknown dataset kind {kind.strip()!r}; expected one of {', '.join(kinds)}")
+    return kind.strip().lower(), Path(path).expanduser()
 
 
 def read_dataset(kind: str, root: Path, split: Optional[str] = None) -> list[Sequence]:
