@@ -1,0 +1,49 @@
+"""bench.summary: the kind of each real sequence, and per-kind means pooled over track seeds."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from bench.summary import main, sequence_kind
+
+
+def _sequence(root: Path, name: str, color: np.ndarray, ir: np.ndarray) -> None:
+    d = root / name
+    for channel, image in (("color", color), ("ir", ir)):
+        (d / channel).mkdir(parents=True)
+        cv2.imwrite(str(d / channel / "00000001.png"), image)
+    (d / "sequence").write_text("channels.color=color/%08d.png\nchannels.ir=ir/%08d.png\n")
+    (d / "groundtruth.txt").write_text("10,10,20,20\n")
+
+
+@pytest.fixture
+def real(tmp_path) -> Path:
+    rng = np.random.default_rng(0)
+    color = rng.integers(0, 256, (48, 64, 3), np.uint8)
+    thermal = rng.integers(0, 256, (48, 64), np.uint8)
+    _sequence(tmp_path, "rgbt", color, thermal)
+    _sequence(tmp_path, "thermal", np.repeat(thermal[..., None], 3, axis=2), thermal)
+    _sequence(tmp_path, "rgb", color, cv2.cvtColor(color, cv2.COLOR_BGR2GRAY))
+    return tmp_path
+
+
+def test_sequence_kind_tells_rgbt_thermal_and_rgb_apart(real):
+    assert [sequence_kind(real / n) for n in ("rgbt", "thermal", "rgb")] == ["RGB-T", "thermal", "RGB"]
+
+
+def test_seeds_are_pooled_into_mean_and_sd_per_kind(real, tmp_path, capsys):
+    ious = {"A-s0": (0.2, 0.4, 0.6), "A-s1": (0.4, 0.6, 0.8), "B": (0.5, 0.5, 0.5)}
+    out = tmp_path / "sweep"
+    out.mkdir()
+    reports = {f"{k}|x": {"per_sequence": {n: {"IoU": v} for n, v in zip(("rgbt", "thermal", "rgb"), vals)}}
+               for k, vals in ious.items()}
+    (out / "sweep.json").write_text(json.dumps({"reports": reports}))
+    assert main(["--root", str(real), str(out)]) == 0
+    rows = {line.split(" (")[0].strip("| "): line for line in capsys.readouterr().out.splitlines()[2:]}
+    # A: per seed RGB-T 0.2 / 0.4, thermal 0.4 / 0.6, RGB 0.6 / 0.8, all 0.4 / 0.6
+    assert rows["A"] == "| A (2) | 0.300 ± 0.141 | 0.500 ± 0.141 | 0.700 ± 0.141 | 0.500 ± 0.141 |"
+    assert rows["B"] == "| B (1) | 0.500 | 0.500 | 0.500 | 0.500 |"
