@@ -102,23 +102,22 @@ def warm_targets(thermal: np.ndarray, limit: int = MAX_TARGETS) -> np.ndarray:
         if not (2e-4 * area_total <= area <= 0.03 * area_total and min(w, h) >= MIN_SIDE * f
                 and max(w, h) <= 4 * min(w, h) and area >= 0.3 * w * h):
             continue
-        inside = labels == k
         y0, y1, x0, x1 = max(0, y - h // 2), y + h + h // 2, max(0, x - w // 2), x + w + w // 2
-        ring = img[y0:y1, x0:x1][~inside[y0:y1, x0:x1]]
-        if np.mean(ring > img[inside].mean() - 30) <= 0.15:
-            found.append((float(top[inside].mean()), [x, y, w, h]))
+        window, inside = (slice(y0, y1), slice(x0, x1)), labels[y0:y1, x0:x1] == k  # the region and its ring
+        if np.mean(img[window][~inside] > img[window][inside].mean() - 30) <= 0.15:
+            found.append((float(top[window][inside].mean()), [x, y, w, h]))
     found.sort(key=lambda item: -item[0])
     return np.array([box for _, box in found[:limit]], dtype=np.float64).reshape(-1, 4) / f
 
 
 @functools.lru_cache(maxsize=4)
-def _pair_images(color: str, ir: str) -> tuple[np.ndarray, np.ndarray]:
-    """Decoded (colour RGB, thermal) of a pair, colour resampled onto the thermal grid; a training step reads
-    several frames of one pair, so the last few pairs stay decoded."""
+def _pair_images(color: str, ir: str) -> tuple[np.ndarray, np.ndarray, tuple[float, ...], float]:
+    """Decoded (colour RGB, thermal) of a pair, colour resampled onto the thermal grid, and their mean values (what
+    a view shows outside the pair); a training step reads several frames of one pair, so the last few stay decoded."""
     thermal, rgb = read_thermal(ir), read_color(color)
     if rgb.shape[:2] != thermal.shape[:2]:
         rgb = resample(rgb, (thermal.shape[1], thermal.shape[0]))
-    return rgb, thermal
+    return rgb, thermal, tuple(float(v) for v in rgb.reshape(-1, 3).mean(0)), float(thermal.mean())
 
 
 @dataclass
@@ -135,12 +134,10 @@ class PseudoSequence:
 
     def images(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Frame ``index`` as (colour (H, W, 3) RGB, thermal (H, W)) uint8; raises OSError if the pair is unreadable."""
-        rgb, thermal = _pair_images(str(self.pair.color), str(self.pair.ir))
-        m = self.views[index]
-        fill = tuple(float(v) for v in rgb.reshape(-1, 3).mean(0))
-        warp = functools.partial(cv2.warpAffine, M=m, dsize=FRAME_SIZE, flags=cv2.INTER_LINEAR,
+        rgb, thermal, fill_rgb, fill_thermal = _pair_images(str(self.pair.color), str(self.pair.ir))
+        warp = functools.partial(cv2.warpAffine, M=self.views[index], dsize=FRAME_SIZE, flags=cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_CONSTANT)
-        return warp(rgb, borderValue=fill), warp(thermal, borderValue=float(thermal.mean()))
+        return warp(rgb, borderValue=fill_rgb), warp(thermal, borderValue=fill_thermal)
 
 
 def camera_path(rng: np.random.Generator, target: np.ndarray, pair_size: tuple[int, int],
