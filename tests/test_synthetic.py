@@ -221,3 +221,32 @@ def test_reuse_keeps_only_what_this_generator_wrote_with_these_arguments(tmp_pat
     # An interrupted sequence (its `sequence` file is written last) is never taken for a complete one.
     (tmp_path / "01-night-camera_motion" / "sequence").unlink()
     assert generate(sequences=3, frames=5) == [True, False, True]
+
+
+def _centres(boxes: np.ndarray) -> np.ndarray:
+    return boxes[:, :2] + boxes[:, 2:] / 2
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_failure_class_kinds_do_what_they_say(tmp_path, seed):
+    """small: 8-20 px targets that move little; fast_start: 18-30 px a frame from frame 1, tagged; fold: the aspect
+    changes 2-3x (area kept) and comes back. The target is drawn where the ground truth says in all three."""
+    small = load_sequence(generate_sequence(tmp_path / "small", 60, seed, ("small",)))[2]
+    side = np.sqrt(small[:, 2] * small[:, 3])
+    assert np.all((side >= 8) & (side <= 20)) and np.hypot(*np.diff(_centres(small), axis=0).T).max() < side[0] / 2
+
+    *_, fast, tags = load_sequence(generate_sequence(tmp_path / "fast", 60, seed, ("fast_start",)))
+    speed = np.hypot(*np.diff(_centres(fast), axis=0).T)  # speed[i]: frame i -> i + 1
+    run = np.flatnonzero(tags["fast_motion"])
+    assert run[0] == 1 and 6 <= len(run) <= 12 and np.all(np.diff(run) == 1)
+    assert np.all(speed[run - 1] >= 17) and np.all(speed[run[-1]:] < 12)
+
+    color, ir, fold, tags = load_sequence(generate_sequence(tmp_path / "fold", 60, seed, ("fold",)))
+    change = (fold[:, 2] / fold[:, 3]) / (fold[0, 2] / fold[0, 3])
+    assert max(change.max(), 1 / change.min()) > 1.9 and np.allclose(change[~tags["aspect_change"]], 1)
+    assert np.allclose(fold[:, 2] * fold[:, 3], fold[0, 2] * fold[0, 3], rtol=1e-3)
+    widest = int(np.argmax(np.abs(np.log(change))))
+    x, y, w, h = fold[widest].round().astype(int)
+    thermal = cv2.imread(ir[widest], cv2.IMREAD_GRAYSCALE).astype(float)
+    inside = thermal[y + h // 4: y + 3 * h // 4, x + w // 4: x + 3 * w // 4].mean()
+    assert inside > thermal.mean() + 40  # the warm target fills its folded box

@@ -7,7 +7,9 @@ sequence's ``<tag>.tag`` files: textured clutter, camera motion, scale change, f
 motion, night (RGB dark and noisy, thermal fine), thermal crossover (target as warm as
 its surroundings, RGB fine), partial and full occlusion, distractors that look like the
 target in one modality only, a color/ir misalignment (ground truth follows ir) and,
-opt-in, the target leaving the image and coming back (out_of_view).
+opt-in, the target leaving the image and coming back (out_of_view), and three failure classes seen on real footage:
+a small target (small, 8-20 px), fast motion from the first frame (fast_start) and a target that folds (fold: its
+aspect changes up to 3x and back).
 Thermal frames are 1-channel 8-bit JPEGs; same arguments give identical bytes. Each sequence's
 ``sequence`` file records the generator version and the arguments, so a cache of generated data
 (``--reuse``: bench workspaces, the training corpus) is kept only while both still match.
@@ -26,10 +28,11 @@ import numpy as np
 from .vot_layout import generator_version, multistart_anchors, write_annotations, write_list, write_sequence_file
 
 KINDS = ("textured", "camera_motion", "scale", "fast_motion", "night", "crossover", "occlusion", "distractor",
-         "misalignment", "out_of_view")
+         "misalignment", "out_of_view", "small", "fast_start", "fold")
 # Opt-in kinds that generate_dataset's mixes leave out: out_of_view moves the ground truth off the image, which the
 # toolkit scores as zero overlap whatever the tracker does, so it belongs in robustness tests, not the benchmark.
-OPT_IN_KINDS = ("out_of_view",)
+# The failure classes are populations of their own (bench/splits.py), so the mixed sets stay as they were.
+OPT_IN_KINDS = ("out_of_view", "small", "fast_start", "fold")
 SIZES = ((640, 480), (630, 460))
 ANCHOR_SPACING = 50  # frames between anchors, as in VOT-RGBT2019's multistart experiment
 JPEG_QUALITY = 90
@@ -175,13 +178,16 @@ def _plan(rng: np.random.Generator, frames: int, kinds: Sequence[str], size: tup
     """Target path and size, camera path and per-frame tags for ``kinds``; draws from ``rng`` only per kind present."""
     W, H = size
     w0, h0 = rng.uniform(28, 70), rng.uniform(24, 60)
+    amp = 0.3
+    if "small" in kinds:  # the same aspect, 8-20 px (sqrt of area): far away, so it also moves less in the image
+        shrink = rng.uniform(8, 20) / np.sqrt(w0 * h0)
+        w0, h0, amp = w0 * shrink, h0 * shrink, amp * shrink
     tags: dict[str, np.ndarray] = {}
     scale = np.ones(frames)
     if "scale" in kinds:
         scale = np.exp(_smooth_path(rng, frames, 1.2, (frames * 0.6, frames * 1.5)))
         scale = np.clip(scale, 0.55, 1.8)
         tags["scale_change"] = np.abs(np.gradient(scale)) * 20 > 0.08  # >8 % per second
-    amp = 0.3
     cx = W / 2 + _smooth_path(rng, frames, W * amp, (60, 200))
     cy = H / 2 + _smooth_path(rng, frames, H * amp, (60, 200))
     if "fast_motion" in kinds:
@@ -190,7 +196,13 @@ def _plan(rng: np.random.Generator, frames: int, kinds: Sequence[str], size: tup
             track += np.cumsum(rng.normal(0, 9, frames) * fast)
         speed = np.hypot(np.diff(cx, prepend=cx[0]), np.diff(cy, prepend=cy[0]))
         tags["fast_motion"] = speed > 8
-    w, h = w0 * scale, h0 * scale
+    if "fast_start" in kinds:
+        cx, cy, fast = _fast_start(rng, cx, cy, size)
+        tags["fast_motion"] = tags.get("fast_motion", np.zeros(frames, bool)) | fast
+    aspect = np.ones(frames)
+    if "fold" in kinds:
+        aspect, tags["aspect_change"] = _fold(rng, frames)
+    w, h = w0 * scale * aspect, h0 * scale / aspect
     cx = np.clip(cx, w / 2 + 4, W - w / 2 - 4)
     cy = np.clip(cy, h / 2 + 4, H - h / 2 - 4)
     if "out_of_view" in kinds:
@@ -214,6 +226,35 @@ def _plan(rng: np.random.Generator, frames: int, kinds: Sequence[str], size: tup
     if "misalignment" in kinds:
         tags["misalignment"] = np.ones(frames, bool)
     return _Plan(boxes, camera, tags)
+
+
+def _fast_start(rng: np.random.Generator, cx: np.ndarray, cy: np.ndarray, size: tuple[int, int]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centre path that runs 18-30 px a frame in one direction from frame 1 for 6-12 frames (towards the side with
+    more room), then goes on from where it got; and the frames it runs."""
+    W, H = size
+    frames = len(cx)
+    run = min(int(rng.integers(6, 13)), frames - 1)
+    speed, angle = rng.uniform(18, 30), rng.uniform(-np.pi / 4, np.pi / 4)
+    dx, dy = speed * np.cos(angle), speed * np.sin(angle)
+    dx *= 1 if cx[0] < W / 2 else -1
+    dy *= 1 if cy[0] < H / 2 else -1
+    steps = np.minimum(np.arange(frames), run)
+    fast = np.zeros(frames, bool)
+    fast[1 : run + 1] = True
+    return cx + steps * dx, cy + steps * dy, fast
+
+
+def _fold(rng: np.random.Generator, frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame aspect factor (width x, height /) that goes from 1 to 2-3 or its inverse and back over one segment
+    (the area stays), and the frames it changes on."""
+    active = _segment(rng, frames, (0.3, 0.5))
+    span = np.flatnonzero(active)
+    log_aspect = np.zeros(frames)
+    if len(span):
+        t = (span - span[0] + 0.5) / len(span)
+        log_aspect[span] = rng.choice([-1, 1]) * np.log(rng.uniform(2, 3)) * np.minimum(1.0, 2 * np.sin(np.pi * t))
+    return np.exp(log_aspect), active
 
 
 def _leave_and_return(rng: np.random.Generator, frames: int, cx: np.ndarray, cy: np.ndarray, w: np.ndarray,
