@@ -40,7 +40,10 @@ def main(argv=None) -> int:
     for out in args.runs:
         data = json.loads((out / "sweep.json").read_text())
         for key, report in data["reports"].items():
-            runs.setdefault(re.sub(r"-s\d+$", "", key.split("|")[0]), []).append(report)
+            if all((args.root / name).is_dir() for name in report["per_sequence"]):  # a sweep may track other roots
+                runs.setdefault(re.sub(r"-s\d+$", "", key.split("|")[0]), []).append(report)
+    if not runs:
+        parser.error(f"no run in {', '.join(map(str, args.runs))} tracked the sequences of {args.root}")
     first = next(iter(runs.values()))[0]
     kinds = {s: sequence_kind(args.root / s) for s in first["per_sequence"]}
     order = [k for k in ("RGB-T", "thermal", "RGB") if k in kinds.values()]

@@ -47,3 +47,18 @@ def test_seeds_are_pooled_into_mean_and_sd_per_kind(real, tmp_path, capsys):
     # A: per seed RGB-T 0.2 / 0.4, thermal 0.4 / 0.6, RGB 0.6 / 0.8, all 0.4 / 0.6
     assert rows["A"] == "| A (2) | 0.300 ± 0.141 | 0.500 ± 0.141 | 0.700 ± 0.141 | 0.500 ± 0.141 |"
     assert rows["B"] == "| B (1) | 0.500 | 0.500 | 0.500 | 0.500 |"
+
+
+def test_runs_on_other_roots_are_left_out(real, tmp_path, capsys):
+    """A sweep over several roots holds reports of sequences that are not under --root: they are not pooled in."""
+    out = tmp_path / "sweep"
+    out.mkdir()
+    reports = {"A-s0|x": {"per_sequence": {n: {"IoU": 0.5} for n in ("rgbt", "thermal", "rgb")}},
+               "A-s0|generated": {"per_sequence": {"00-fold": {"IoU": 0.1}}}}
+    (out / "sweep.json").write_text(json.dumps({"reports": reports}))
+    assert main(["--root", str(real), str(out)]) == 0
+    assert "| A (1) | 0.500 | 0.500 | 0.500 | 0.500 |" in capsys.readouterr().out
+    (out / "sweep.json").write_text(json.dumps({"reports": {"A-s0|generated": reports["A-s0|generated"]}}))
+    with pytest.raises(SystemExit):
+        main(["--root", str(real), str(out)])
+    assert "tracked the sequences of" in capsys.readouterr().err

@@ -92,6 +92,15 @@ def resample(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
 
 
+def read_registered(color: str, ir: str) -> tuple[np.ndarray, np.ndarray]:
+    """(colour RGB, thermal) of one frame pair with the colour resampled onto the thermal grid (the ground truth's,
+    as in VOT-RGBT); raises OSError if either image is unreadable."""
+    thermal, rgb = read_thermal(ir), read_color(color)
+    if rgb.shape[:2] != thermal.shape[:2]:
+        rgb = resample(rgb, (thermal.shape[1], thermal.shape[0]))
+    return rgb, thermal
+
+
 def _fast_kind(channel: str, raw: np.ndarray) -> Optional[str]:
     """How later frames of this channel may be decoded directly at reduced scale, or None (reference path).
 

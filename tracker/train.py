@@ -31,7 +31,7 @@ from .config import Config, ConfigError
 from .data.augment import misregister, sensor_effects
 from .data.datasets import KINDS, parse_data_spec, read_dataset
 from .data.stills import PseudoSequence, pseudo_sequences, read_stills
-from .frames import read_color, read_thermal, resample
+from .frames import read_registered
 from .geometry import iou
 from .model.checkpoint import CheckpointError, save_checkpoint, tensor_digest
 from .model.network import CMINet
@@ -118,10 +118,7 @@ def frame_images(seq, index: int) -> tuple[np.ndarray, np.ndarray]:
     """(colour RGB, thermal) of a training frame on the thermal grid (the ground truth's); OSError if unreadable."""
     if isinstance(seq, PseudoSequence):
         return seq.images(index)
-    thermal, color = read_thermal(str(seq.ir[index])), read_color(str(seq.color[index]))
-    if color.shape[:2] != thermal.shape[:2]:
-        color = resample(color, (thermal.shape[1], thermal.shape[0]))
-    return color, thermal
+    return read_registered(str(seq.color[index]), str(seq.ir[index]))
 
 
 def balanced_pool(sources: list[int]) -> list[int]:

@@ -70,9 +70,7 @@ def parse_data_spec(spec: str, kinds: tuple[str, ...] = KINDS) -> tuple[str, Pat
     kind, sep, path = spec.partition(":")  # first colon only, so "vot:C:\\data" keeps its drive
     if not sep or not path:
         raise ValueError(f"data spec {spec!r} is not KIND:PATH (KIND one of {', '.join(kinds)})")
-    if kind.strip().lower() not in kinds:
-        raise ValueError(f"unknown dataset kind {kind.strip()!r}; expected one of {', '.join(kinds)}")
-    return kind.strip().lower(), Path(path).expanduser()
+    return _kind(kind.strip(), kinds), Path(path).expanduser()
 
 
 def read_dataset(kind: str, root: Path, split: Optional[str] = None) -> list[Sequence]:
@@ -112,10 +110,10 @@ def read_sequence(kind: str, seq_dir: Path) -> Sequence:
 
 
 # --- helpers -----------------------------------------------------------------------------------
-def _kind(kind: str) -> str:
+def _kind(kind: str, kinds: tuple[str, ...] = KINDS) -> str:
     """``kind`` lower-cased, or a ValueError naming the kinds there are."""
-    if kind.lower() not in KINDS:
-        raise ValueError(f"unknown dataset kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if kind.lower() not in kinds:
+        raise ValueError(f"unknown dataset kind {kind!r}; expected one of {', '.join(kinds)}")
     return kind.lower()
 
 

@@ -20,7 +20,7 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from ..frames import read_color, read_thermal, resample
+from ..frames import read_registered
 
 log = logging.getLogger("tracker.train")
 FRAME_SIZE = (320, 256)  # (W, H) of a pseudo-frame
@@ -114,9 +114,7 @@ def warm_targets(thermal: np.ndarray, limit: int = MAX_TARGETS) -> np.ndarray:
 def _pair_images(color: str, ir: str) -> tuple[np.ndarray, np.ndarray, tuple[float, ...], float]:
     """Decoded (colour RGB, thermal) of a pair, colour resampled onto the thermal grid, and their mean values (what
     a view shows outside the pair); a training step reads several frames of one pair, so the last few stay decoded."""
-    thermal, rgb = read_thermal(ir), read_color(color)
-    if rgb.shape[:2] != thermal.shape[:2]:
-        rgb = resample(rgb, (thermal.shape[1], thermal.shape[0]))
+    rgb, thermal = read_registered(color, ir)
     return rgb, thermal, tuple(float(v) for v in rgb.reshape(-1, 3).mean(0)), float(thermal.mean())
 
 
