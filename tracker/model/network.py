@@ -45,12 +45,13 @@ class CMINet(nn.Module):
         self.fast_features = None  # SharedFeatures through ONNX Runtime (accelerate)
         self.eval()
 
-    def accelerate(self, backend: str, threads: int) -> None:
+    def accelerate(self, backend: str, threads: int, int8: bool = False) -> None:
         """Run the frozen, shared backbone and the projections through ONNX Runtime outside autograd
         (``tracker.model.onnx_backbone``); ``backend`` auto | torch | onnxruntime. A fine-tuned backbone stays in
-        PyTorch."""
+        PyTorch. ``int8``: ONNX Runtime runs the graph quantized (``tracker.model.quantize``)."""
         if self.cfg.freeze_stages:
-            self.fast_features = accelerate(SharedFeatures(self.backbone_r, self.proj_r, self.proj_t), backend, threads)
+            self.fast_features = accelerate(SharedFeatures(self.backbone_r, self.proj_r, self.proj_t), backend, threads,
+                                            int8)
 
     @property
     def stride(self) -> int:

@@ -17,20 +17,21 @@ import torch
 from torch import nn
 
 from .checkpoint import tensor_digest
+from .quantize import quantize
 
 log = logging.getLogger("tracker")
 
-_SESSIONS: dict[tuple[str, int], object] = {}  # (weights digest, threads) -> InferenceSession
+_SESSIONS: dict[tuple[str, int, bool], object] = {}  # (weights digest, threads, int8) -> InferenceSession
 
 
 class BackendError(RuntimeError):
     """``backend=onnxruntime`` asked for but not usable here."""
 
 
-def _session(module: nn.Module, threads: int):
+def _session(module: nn.Module, threads: int, int8: bool = False):
     import onnxruntime as ort  # optional at import time: ``auto`` falls back to PyTorch without it
 
-    key = (tensor_digest(module.state_dict().items()), threads)
+    key = (tensor_digest(module.state_dict().items()), threads, int8)
     if key not in _SESSIONS:
         buffer = io.BytesIO()
         example = torch.zeros(2, 3, 64, 64)
@@ -38,18 +39,26 @@ def _session(module: nn.Module, threads: int):
             warnings.simplefilter("ignore")
             torch.onnx.export(module, (example,), buffer, dynamo=False, input_names=["x"], output_names=["y"],
                               opset_version=17, dynamic_axes={"x": {0: "batch", 2: "height", 3: "width"}})
+        model = buffer.getvalue()
+        if int8:
+            try:
+                model = quantize(model)
+            except Exception as err:  # a quantizer failure leaves the float graph, which is exact
+                log.warning("int8 quantization failed (%s: %s): the backbone runs in float32", type(err).__name__, err)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only: the quantized graph's unused initializers are not news
         # Between frames ORT's idle threads must not spin on the cores PyTorch's threads use next.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        _SESSIONS[key] = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+        _SESSIONS[key] = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     return _SESSIONS[key]
 
 
-def onnx_forward(module: nn.Module, threads: int) -> Callable[[torch.Tensor], torch.Tensor]:
-    """``module``'s forward (B, 3, H, W) -> (B, C, H/s, W/s) as an ONNX Runtime session; raises if unavailable."""
-    session = _session(module, threads)
+def onnx_forward(module: nn.Module, threads: int, int8: bool = False) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``module``'s forward (B, 3, H, W) -> (B, C, H/s, W/s) as an ONNX Runtime session (``int8``: its quantized
+    graph, ``tracker.model.quantize``); raises if unavailable."""
+    session = _session(module, threads, int8)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(session.run(None, {"x": np.ascontiguousarray(x.detach().numpy())})[0])
@@ -57,7 +66,8 @@ def onnx_forward(module: nn.Module, threads: int) -> Callable[[torch.Tensor], to
     return forward
 
 
-def accelerate(module: nn.Module, backend: str, threads: int) -> Optional[Callable[[torch.Tensor], torch.Tensor]]:
+def accelerate(module: nn.Module, backend: str, threads: int,
+               int8: bool = False) -> Optional[Callable[[torch.Tensor], torch.Tensor]]:
     """The forward to run a frozen CPU backbone with: an ONNX Runtime one, or None for PyTorch's own.
 
     ``auto`` uses ONNX Runtime when it loads and falls back with a log line; ``onnxruntime`` raises
@@ -65,7 +75,7 @@ def accelerate(module: nn.Module, backend: str, threads: int) -> Optional[Callab
     if backend == "torch":
         return None
     try:
-        return onnx_forward(module, threads)
+        return onnx_forward(module, threads, int8)
     except Exception as err:  # not installed, an exporter or runtime failure: all leave PyTorch usable
         reason = ("onnxruntime or onnx is not installed (pip install -r requirements.txt)"
                   if isinstance(err, ImportError) else f"{type(err).__name__}: {err}")

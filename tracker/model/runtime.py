@@ -90,8 +90,9 @@ class Runtime:
         net.to(device).eval()
         bf16 = use_bf16(cfg.fc_bf16, device)
         if device.type == "cpu":
-            net.accelerate(cfg.backend, cfg.threads)
-            backbone = "onnxruntime" if net.fast_features is not None else "torch"
+            net.accelerate(cfg.backend, cfg.threads, cfg.int8)
+            backbone = ("onnxruntime int8" if cfg.int8 else "onnxruntime") if net.fast_features is not None \
+                else "torch"
             log.info("running on cpu: %d threads, backbone through %s, fc4 in %s", cfg.threads, backbone,
                      "bfloat16" if bf16 else "float32")
         else:
