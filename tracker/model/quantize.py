@@ -3,7 +3,7 @@ activations) calibrated on real photographs, so the largest fixed cost of a CPU 
 
 Calibration reads the photographs scikit-image ships (``tracker.data.photo_scenes``): crops at several zooms, each
 with its grey copy standing in for thermal, as the tracker's search crops pair them. Nothing is downloaded; the
-quantized graph lives in memory only, rebuilt in each process (about a second, before the TraX handshake).
+quantized graph lives in memory only, rebuilt in each process (about 2 s, before the TraX handshake).
 """
 from __future__ import annotations
 
