@@ -21,7 +21,8 @@ from .quantize import quantize
 
 log = logging.getLogger("tracker")
 
-_SESSIONS: dict[tuple[str, int, bool], object] = {}  # (weights digest, threads, int8) -> InferenceSession
+# (weights digest, threads, int8 asked for) -> (InferenceSession, whether its graph is the int8 one)
+_SESSIONS: dict[tuple[str, int, bool], tuple[object, bool]] = {}
 
 
 class BackendError(RuntimeError):
@@ -39,10 +40,10 @@ def _session(module: nn.Module, threads: int, int8: bool = False):
             warnings.simplefilter("ignore")
             torch.onnx.export(module, (example,), buffer, dynamo=False, input_names=["x"], output_names=["y"],
                               opset_version=17, dynamic_axes={"x": {0: "batch", 2: "height", 3: "width"}})
-        model = buffer.getvalue()
+        model, quantized = buffer.getvalue(), False
         if int8:
             try:
-                model = quantize(model)
+                model, quantized = quantize(model), True
             except Exception as err:  # a quantizer failure leaves the float graph, which is exact
                 log.warning("int8 quantization failed (%s: %s): the backbone runs in float32", type(err).__name__, err)
         options = ort.SessionOptions()
@@ -51,18 +52,19 @@ def _session(module: nn.Module, threads: int, int8: bool = False):
         options.log_severity_level = 3  # errors only: the quantized graph's unused initializers are not news
         # Between frames ORT's idle threads must not spin on the cores PyTorch's threads use next.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        _SESSIONS[key] = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        _SESSIONS[key] = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"]), quantized
     return _SESSIONS[key]
 
 
 def onnx_forward(module: nn.Module, threads: int, int8: bool = False) -> Callable[[torch.Tensor], torch.Tensor]:
     """``module``'s forward (B, 3, H, W) -> (B, C, H/s, W/s) as an ONNX Runtime session (``int8``: its quantized
-    graph, ``tracker.model.quantize``); raises if unavailable."""
-    session = _session(module, threads, int8)
+    graph, ``tracker.model.quantize``; ``forward.int8`` says whether it runs); raises if unavailable."""
+    session, quantized = _session(module, threads, int8)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(session.run(None, {"x": np.ascontiguousarray(x.detach().numpy())})[0])
 
+    forward.int8 = quantized
     return forward
 
 

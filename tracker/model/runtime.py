@@ -91,8 +91,8 @@ class Runtime:
         bf16 = use_bf16(cfg.fc_bf16, device)
         if device.type == "cpu":
             net.accelerate(cfg.backend, cfg.threads, cfg.int8)
-            backbone = ("onnxruntime int8" if cfg.int8 else "onnxruntime") if net.fast_features is not None \
-                else "torch"
+            fast = net.fast_features
+            backbone = "torch" if fast is None else "onnxruntime int8" if fast.int8 else "onnxruntime"
             log.info("running on cpu: %d threads, backbone through %s, fc4 in %s", cfg.threads, backbone,
                      "bfloat16" if bf16 else "float32")
         else:
