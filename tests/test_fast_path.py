@@ -435,6 +435,8 @@ def test_int8_quantizer_failure_leaves_the_float_graph(monkeypatch, caplog):
         raise RuntimeError("no calibration photos")
 
     monkeypatch.setattr(onnx_backbone, "quantize", broken)
+    # A session another test built for the same weights would be reused and never reach the quantizer.
+    monkeypatch.setattr(onnx_backbone, "_SESSIONS", {})
     torch.manual_seed(0)
     net = CMINet(ModelConfig(), imagenet=False)
     with caplog.at_level(logging.WARNING, logger="tracker"):
