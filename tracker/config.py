@@ -252,6 +252,9 @@ class Config:
     # That ONNX Runtime backbone in int8, calibrated on real photographs (tracker.model.quantize): about twice as
     # fast as float32 and as accurate on real footage (docs/method.md); no effect with backend=torch or on a GPU.
     int8: bool = True
+    # Where that int8 graph is kept between processes (its quantization costs about 2 s a process start), named by a
+    # digest of the float graph and the quantizer's code and versions; "" = rebuilt in every process.
+    cache_dir: str = "~/.cache/cmi-tracker"
     # The classifier's fc4 (scoring and online updates) in bfloat16: on, off, or auto (on where the CPU has native
     # bfloat16 arithmetic, AVX512-BF16 or AMX, where its products run 3-4x faster).
     fc_bf16: str = "auto"

@@ -45,13 +45,14 @@ class CMINet(nn.Module):
         self.fast_features = None  # SharedFeatures through ONNX Runtime (accelerate)
         self.eval()
 
-    def accelerate(self, backend: str, threads: int, int8: bool = False) -> None:
+    def accelerate(self, backend: str, threads: int, int8: bool = False, cache_dir: str = "") -> None:
         """Run the frozen, shared backbone and the projections through ONNX Runtime outside autograd
         (``tracker.model.onnx_backbone``); ``backend`` auto | torch | onnxruntime. A fine-tuned backbone stays in
-        PyTorch. ``int8``: ONNX Runtime runs the graph quantized (``tracker.model.quantize``)."""
+        PyTorch. ``int8``: ONNX Runtime runs the graph quantized (``tracker.model.quantize``), kept in ``cache_dir``
+        between processes ("" = not kept)."""
         if self.cfg.freeze_stages:
             self.fast_features = accelerate(SharedFeatures(self.backbone_r, self.proj_r, self.proj_t), backend, threads,
-                                            int8)
+                                            int8, cache_dir)
 
     @property
     def stride(self) -> int:

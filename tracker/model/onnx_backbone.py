@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .checkpoint import tensor_digest
-from .quantize import quantize
+from .quantize import cached, quantize
 
 log = logging.getLogger("tracker")
 
@@ -29,7 +29,7 @@ class BackendError(RuntimeError):
     """``backend=onnxruntime`` asked for but not usable here."""
 
 
-def _session(module: nn.Module, threads: int, int8: bool = False):
+def _session(module: nn.Module, threads: int, int8: bool = False, cache_dir: str = ""):
     import onnxruntime as ort  # optional at import time: ``auto`` falls back to PyTorch without it
 
     key = (tensor_digest(module.state_dict().items()), threads, int8)
@@ -43,7 +43,7 @@ def _session(module: nn.Module, threads: int, int8: bool = False):
         model, quantized = buffer.getvalue(), False
         if int8:
             try:
-                model, quantized = quantize(model), True
+                model, quantized = cached(model, cache_dir, quantize), True
             except Exception as err:  # a quantizer failure leaves the float graph, which is exact
                 log.warning("int8 quantization failed (%s: %s): the backbone runs in float32", type(err).__name__, err)
         options = ort.SessionOptions()
@@ -56,10 +56,12 @@ def _session(module: nn.Module, threads: int, int8: bool = False):
     return _SESSIONS[key]
 
 
-def onnx_forward(module: nn.Module, threads: int, int8: bool = False) -> Callable[[torch.Tensor], torch.Tensor]:
+def onnx_forward(module: nn.Module, threads: int, int8: bool = False,
+                 cache_dir: str = "") -> Callable[[torch.Tensor], torch.Tensor]:
     """``module``'s forward (B, 3, H, W) -> (B, C, H/s, W/s) as an ONNX Runtime session (``int8``: its quantized
-    graph, ``tracker.model.quantize``; ``forward.int8`` says whether it runs); raises if unavailable."""
-    session, quantized = _session(module, threads, int8)
+    graph, ``tracker.model.quantize``, kept in ``cache_dir``; ``forward.int8`` says whether it runs); raises if
+    unavailable."""
+    session, quantized = _session(module, threads, int8, cache_dir)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(session.run(None, {"x": np.ascontiguousarray(x.detach().numpy())})[0])
@@ -68,8 +70,8 @@ def onnx_forward(module: nn.Module, threads: int, int8: bool = False) -> Callabl
     return forward
 
 
-def accelerate(module: nn.Module, backend: str, threads: int,
-               int8: bool = False) -> Optional[Callable[[torch.Tensor], torch.Tensor]]:
+def accelerate(module: nn.Module, backend: str, threads: int, int8: bool = False,
+               cache_dir: str = "") -> Optional[Callable[[torch.Tensor], torch.Tensor]]:
     """The forward to run a frozen CPU backbone with: an ONNX Runtime one, or None for PyTorch's own.
 
     ``auto`` uses ONNX Runtime when it loads and falls back with a log line; ``onnxruntime`` raises
@@ -77,7 +79,7 @@ def accelerate(module: nn.Module, backend: str, threads: int,
     if backend == "torch":
         return None
     try:
-        return onnx_forward(module, threads, int8)
+        return onnx_forward(module, threads, int8, cache_dir)
     except Exception as err:  # not installed, an exporter or runtime failure: all leave PyTorch usable
         reason = ("onnxruntime or onnx is not installed (pip install -r requirements.txt)"
                   if isinstance(err, ImportError) else f"{type(err).__name__}: {err}")

@@ -2,16 +2,20 @@
 activations) calibrated on real photographs, so the largest fixed cost of a CPU frame runs on integer kernels.
 
 Calibration reads the photographs scikit-image ships (``tracker.data.photo_scenes``): crops at several zooms, each
-with its grey copy standing in for thermal, as the tracker's search crops pair them. Nothing is downloaded; the
-quantized graph lives in memory only, rebuilt in each process (about 2 s, before the TraX handshake).
+with its grey copy standing in for thermal, as the tracker's search crops pair them. Nothing is downloaded. The
+quantized graph (about 2 s to build, before the TraX handshake) is kept in a cache folder for later processes.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import inspect
 import logging
+import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable, Optional
 
 import cv2
 import numpy as np
@@ -20,6 +24,7 @@ import numpy as np
 CALIBRATION_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "camera", "coins", "brick",
                       "grass", "gravel", "moon", "hubble", "text", "retina")
 CROPS_PER_PHOTO = 2
+log = logging.getLogger("tracker")
 
 
 def calibration_batches(size: int = 192, seed: int = 0) -> list[np.ndarray]:
@@ -71,3 +76,55 @@ def quantize(model: bytes, input_name: str = "x") -> bytes:
             ort.set_default_logger_severity(2)
             root.setLevel(level)
         return target.read_bytes()
+
+
+def cached(model: bytes, cache_dir: str, build: Callable[[bytes], bytes] = quantize) -> bytes:
+    """``build(model)`` (the int8 graph of float graph ``model``), read from ``cache_dir`` when an earlier process
+    wrote it there ("" = no cache). A folder that cannot be written only costs the rebuild (logged); a file that
+    does not parse is rebuilt."""
+    path = _cache_file(model, cache_dir)
+    if path is not None and path.is_file():
+        import onnx
+
+        try:
+            data = path.read_bytes()
+            onnx.load_from_string(data)
+            return data
+        except Exception as err:  # unreadable or truncated: build it again
+            log.info("int8 backbone cache %s unusable (%s: %s): rebuilding it", path, type(err).__name__, err)
+    data = build(model)
+    if path is None:
+        return data
+    part = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".part", delete=False) as out:
+            part = out.name
+            out.write(data)
+        os.replace(part, path)  # atomic: a process starting beside this one reads all of it or nothing
+    except OSError as err:
+        log.info("int8 backbone not cached (%s): it is built again in each process", err)
+        if part is not None:
+            Path(part).unlink(missing_ok=True)
+    return data
+
+
+def _cache_file(model: bytes, cache_dir: str) -> Optional[Path]:
+    """Where the int8 graph of ``model`` is kept: named by a digest of ``model``, this module's code, the photo
+    reader's and the versions of ONNX Runtime and scikit-image (the calibration photographs), so that a change to
+    any of them builds anew. None without a cache folder or where the code cannot be read."""
+    if not cache_dir:
+        return None
+    import onnxruntime
+    import skimage
+
+    from ..data.photo_scenes import _photo
+
+    try:
+        code = inspect.getsource(sys.modules[__name__]) + inspect.getsource(_photo)
+    except (OSError, TypeError) as err:
+        log.info("int8 backbone not cached (its code cannot be read: %s)", err)
+        return None
+    recipe = "\n".join([code, onnxruntime.__version__, skimage.__version__])
+    digest = hashlib.sha256(model + recipe.encode()).hexdigest()[:32]
+    return Path(cache_dir).expanduser() / f"backbone-int8-{digest}.onnx"

@@ -90,7 +90,7 @@ class Runtime:
         net.to(device).eval()
         bf16 = use_bf16(cfg.fc_bf16, device)
         if device.type == "cpu":
-            net.accelerate(cfg.backend, cfg.threads, cfg.int8)
+            net.accelerate(cfg.backend, cfg.threads, cfg.int8, cfg.cache_dir)
             fast = net.fast_features
             backbone = "torch" if fast is None else "onnxruntime int8" if fast.int8 else "onnxruntime"
             log.info("running on cpu: %d threads, backbone through %s, fc4 in %s", cfg.threads, backbone,
