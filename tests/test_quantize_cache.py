@@ -35,7 +35,7 @@ def test_a_graph_is_built_once_then_read_back_and_another_graph_is_built_anew(tm
     assert cached(graph("float-a"), str(tmp_path), build) == first and build.calls == 1
     assert len(list(tmp_path.glob("backbone-int8-*.onnx"))) == 1
     assert cached(graph("float-bb"), str(tmp_path), build) != first and build.calls == 2
-    assert not list(tmp_path.glob("*.part"))  # no partial file left behind
+    assert not list(tmp_path.glob("*.tmp"))  # no partial file left behind
 
 
 def test_no_cache_folder_builds_every_time(tmp_path):

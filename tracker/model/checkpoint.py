@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable, Optional
 
 import torch
 from torch import nn
+
+from ..atomic_file import write_atomically
 
 FORMAT_VERSION = 1
 REPO = Path(__file__).resolve().parents[2]
@@ -83,20 +83,7 @@ def save_checkpoint(path: Path, net: nn.Module, cfg, extra: Optional[dict] = Non
     state = {k: v for k, v in net.state_dict().items() if not k.startswith(skip)}
     payload = {"format": "cmi-rgbt", "version": FORMAT_VERSION, "config": dataclasses.asdict(cfg),
                "state": state, "extra": extra or {}}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fp:
-            torch.save(payload, fp)
-            fp.flush()
-            os.fsync(fp.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; weights are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda fp: torch.save(payload, fp))
 
 
 def load_checkpoint(path: Path, net: nn.Module) -> dict:

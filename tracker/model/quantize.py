@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import inspect
 import logging
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -19,6 +18,8 @@ from typing import Callable, Optional
 
 import cv2
 import numpy as np
+
+from ..atomic_file import write_atomically
 
 # Photographs of varied content (people, animals, objects, textures, night sky) and crops taken of each.
 CALIBRATION_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "camera", "coins", "brick",
@@ -78,7 +79,7 @@ def quantize(model: bytes, input_name: str = "x") -> bytes:
         return target.read_bytes()
 
 
-def cached(model: bytes, cache_dir: str, build: Callable[[bytes], bytes] = quantize) -> bytes:
+def cached(model: bytes, cache_dir: str, build: Callable[[bytes], bytes]) -> bytes:
     """``build(model)`` (the int8 graph of float graph ``model``), read from ``cache_dir`` when an earlier process
     wrote it there ("" = no cache). A folder that cannot be written only costs the rebuild (logged); a file that
     does not parse is rebuilt."""
@@ -95,17 +96,10 @@ def cached(model: bytes, cache_dir: str, build: Callable[[bytes], bytes] = quant
     data = build(model)
     if path is None:
         return data
-    part = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".part", delete=False) as out:
-            part = out.name
-            out.write(data)
-        os.replace(part, path)  # atomic: a process starting beside this one reads all of it or nothing
+    try:  # whole or not at all: a process starting beside this one reads all of it or nothing
+        write_atomically(path, lambda fp: fp.write(data))
     except OSError as err:
         log.info("int8 backbone not cached (%s): it is built again in each process", err)
-        if part is not None:
-            Path(part).unlink(missing_ok=True)
     return data
 
 
