@@ -377,6 +377,46 @@ def test_bf16_scoring_reuses_fc4_cast_once_per_step_and_matches_autocast():
     assert torch.equal(fast.scores(cands), autocast_scores())  # the cast followed the step
 
 
+def test_bf16_samples_and_training_step_match_autocast_on_float_features():
+    """fc_bf16: samples are kept in bfloat16 (what fc4 reads) and a training step shares one fc4 cast between its
+    hard-negative scoring and its gradient; the scores and the updated weights equal autocast's on float32
+    features, bit for bit."""
+    import copy
+
+    _, fast = online_pair()
+    fast.clf.train()  # the first frame's state after learning: dropout on while training
+    ref = copy.deepcopy(fast)
+    pos, neg = candidate_features(2, 200)
+    samples = fast.samples(torch.cat([pos, neg]))
+    assert samples.dtype == torch.bfloat16
+    fast.clf.eval()
+    assert torch.equal(fast.sample_scores(samples), fast.scores(torch.cat([pos, neg])))
+
+    def autocast_step(online, x, labels):  # the reference: autocast over fc4 on float32 inputs
+        with torch.enable_grad():
+            online.clf.train()
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                h4 = online.clf.fc4(x)
+            loss = torch.nn.functional.cross_entropy(online.clf.head(h4.float()), labels)
+            online.optimizer.zero_grad()
+            loss.backward()
+            online.optimizer.step()
+
+    x, labels = torch.cat([pos[:32], neg[:96]]), torch.cat([torch.ones(32), torch.zeros(96)]).long()
+    torch.manual_seed(5)  # the same dropout draws
+    autocast_step(ref, x, labels)
+    torch.manual_seed(5)
+    with torch.enable_grad():
+        fast.clf.train()
+        fast.cast_fc4()
+        loss = torch.nn.functional.cross_entropy(fast._logits(fast.samples(x)), labels)
+        fast.optimizer.zero_grad()
+        loss.backward()
+        fast.optimizer.step()
+    for a, b in zip(fast.clf.parameters(), ref.clf.parameters()):
+        assert a.dtype == torch.float32 and torch.equal(a, b)
+
+
 @pytest.mark.parametrize("setting, device, native, expected", [
     ("off", "cpu", True, False), ("on", "cpu", False, True), ("auto", "cpu", True, True),
     ("auto", "cpu", False, False), ("auto", "cuda", True, False)])
