@@ -27,6 +27,7 @@ ENTRIES = {
                          "track.scale_filter=false track.update_stop_loss=0 track.modality_dropout=false "
                          "track.far_neg=0 track.scale_lr=1 track.bbreg_verify=false "
                          "track.bbreg_per_modality=false").split()),
+    "CMI-fast": ("cmi", ["track.candidates=128", "track.hard_neg_pool=128", "track.batch_neg=48"]),
     "CMI-offline": ("cmi", ["weights=models/cmi.pth"]),
     "CMI-concat": ("cmi", ["model.cmi_mode=none", "weights=models/cmi-concat.pth"]),
     "CSRT-RGB": ("csrt-rgb", []),
