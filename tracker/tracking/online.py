@@ -71,8 +71,8 @@ class OnlineClassifier:
         detached."""
         if not self.bf16:
             return self.clf.fc4(x)
-        if self.fc4_bf16 is None:
-            self.cast_fc4()
+        if self.fc4_bf16 is None or (torch.is_grad_enabled() and self.fc4_bf16[0].grad_fn is None):
+            self.cast_fc4()  # a cast made for scoring would not carry gradients
         weights = self.fc4_bf16 if torch.is_grad_enabled() else tuple(w.detach() for w in self.fc4_bf16)
         return self.clf.fc4[2](torch.relu(F.linear(x.bfloat16(), *weights)))  # fc4[2]: dropout in train mode
 
