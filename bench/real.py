@@ -2,13 +2,15 @@
 
 Run: python -m bench.real [--root ../shared/data/real-rgbt] [--out bench/work/real] [NAME ...]
 
-Each entry of ENTRIES is a tracker with config overrides; every run starts from an empty results folder
+Each entry is one of trackers.ini's (a tracker with config overrides); every run starts from an empty results folder
 (results are never reused: weights or code may have changed since). Prints mean IoU, success (AUC) and
 mean centre error per tracker and the mean IoU per sequence, and writes them to OUT/real.md.
 """
 from __future__ import annotations
 
 import argparse
+import ast
+import configparser
 import shutil
 import sys
 import time
@@ -19,21 +21,25 @@ from tracker.evaluate import run as evaluate_run
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_ROOT = REPO.parent / "shared" / "data" / "real-rgbt"
-# name -> (tracker, overrides)
-ENTRIES = {
-    "CMI": ("cmi", []),
-    "CMI-base": ("cmi", ("track.color_gain=1 track.night_light=0 track.motion_prior=0 track.redetect_local=0 "
-                         "track.collect_score=0 track.failure_expand=1 track.redetect=0 track.translation_filter=false "
-                         "track.scale_filter=false track.update_stop_loss=0 track.modality_dropout=false "
-                         "track.far_neg=0 track.scale_lr=1 track.bbreg_verify=false "
-                         "track.bbreg_per_modality=false").split()),
-    "CMI-fast": ("cmi", ["track.candidates=128", "track.hard_neg_pool=128", "track.batch_neg=48"]),
-    "CMI-offline": ("cmi", ["weights=models/cmi.pth"]),
-    "CMI-concat": ("cmi", ["model.cmi_mode=none", "weights=models/cmi-concat.pth"]),
-    "CSRT-RGB": ("csrt-rgb", []),
-    "CSRT-TIR": ("csrt-tir", []),
-    "NCC-RGBT": ("ncc", []),
-}
+DEFAULT_ENTRIES = ("CMI", "CMI-base", "CMI-fast", "CMI-offline", "CMI-concat", "CSRT-RGB", "CSRT-TIR", "NCC-RGBT")
+
+
+def registered(path: Path = REPO / "trackers.ini") -> dict[str, tuple[str, list[str]]]:
+    """trackers.ini's entries as name -> (tracker, config overrides): the arguments each passes to tracker.vot, so a
+    run here is the entry the toolkit runs."""
+    registry = configparser.ConfigParser()
+    registry.read(path)
+    entries = {}
+    for name in registry.sections():
+        command = registry[name]["command"]
+        call = command.split("t.main(", 1)[1].rsplit("))", 1)[0] if "t.main(" in command else ""
+        args = ast.literal_eval(f"[{call}]")
+        tracker = args[args.index("--tracker") + 1] if "--tracker" in args else "cmi"
+        entries[name] = (tracker, [a for a in args if a not in ("--tracker", tracker)])
+    return entries
+
+
+ENTRIES = registered()  # name -> (tracker, overrides)
 
 
 def run_entry(name: str, root: Path, out: Path, overrides=()) -> dict:
@@ -59,7 +65,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.real", description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="VOT-layout folder of real sequences")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "work" / "real")
-    parser.add_argument("names", nargs="*", default=list(ENTRIES), help=f"entries (default all: {', '.join(ENTRIES)})")
+    parser.add_argument("names", nargs="*", default=list(DEFAULT_ENTRIES),
+                        help=f"trackers.ini entries (default: {', '.join(DEFAULT_ENTRIES)})")
     args = parser.parse_args(argv)
     if not (args.root / "list.txt").is_file():
         print(f"bench.real: no real sequences at {args.root} (expected a VOT-layout folder with list.txt; "

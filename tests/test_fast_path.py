@@ -407,7 +407,7 @@ def test_bf16_samples_and_training_step_match_autocast_on_float_features():
     autocast_step(ref, x, labels)
     torch.manual_seed(5)
     with torch.enable_grad():
-        fast.clf.train()  # no cast_fc4(): the cast left by the scoring above must not be trained through
+        fast.clf.train()  # the cast left by the scoring above must carry the gradients
         loss = torch.nn.functional.cross_entropy(fast._logits(fast.samples(x)), labels)
         fast.optimizer.zero_grad()
         loss.backward()
