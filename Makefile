@@ -56,11 +56,13 @@ real: setup
 # Shipped weights: a generated training corpus (seeds disjoint from demo/bench/tests; --reuse keeps it while the
 # generator is unchanged) and real registered RGB-T still pairs made into pseudo-sequences (STILLS; never the real
 # development sequences), each source half the steps; then offline training from scratch of the full CMI
-# (models/cmi.pth) and, same recipe, of each ablation's interaction mode (models/README.md).
+# (models/cmi.pth) and, same recipe, of each ablation's interaction mode (models/README.md). First the default CMI's
+# fixed projections (models/projection.pt) from the same still pairs.
 CORPUS := bench/work/corpus
 STILLS ?= ../shared/data/real-rgbt-stills
 WEIGHTS := both:cmi pixel:cmi-pixel relation:cmi-relation none:cmi-concat
 weights: setup
+	$(PY) -m tracker.model.projection --stills $(STILLS) --out models/projection.pt
 	$(PY) -m tracker.data.synthetic --out $(CORPUS) --sequences 200 --frames 80 --seed 500 --reuse
 	for pair in $(WEIGHTS); do mode=$${pair%%:*}; name=$${pair#*:}; rm -rf bench/work/train-$$name; \
 	  $(PY) -m tracker.train --config models/cmi-train.yaml --data vot:$(CORPUS) --data stills:$(STILLS) \

@@ -28,12 +28,12 @@ def digest(paths: Iterable[Path], root: Path) -> str:
 
 def results_key(repo: Path = REPO) -> dict:
     """What tracking results depend on besides the sequences' arguments: the generator, the tracker's code, the
-    registry (trackers.ini: names and overrides) and each weights file."""
+    registry (trackers.ini: names and overrides) and each file under models/ (weights, the fixed projections)."""
     return {
         "generator": GENERATOR_VERSION,
         "code": digest((repo / "tracker").rglob("*.py"), repo),
         "registry": digest([repo / "trackers.ini"], repo),
-        "weights": {p.name: digest([p], repo) for p in sorted((repo / "models").glob("*.pth"))},
+        "weights": {p.name: digest([p], repo) for p in sorted((repo / "models").glob("*.pt*"))},
     }
 
 

@@ -35,6 +35,9 @@ def test_changed_inputs_invalidate_results(tmp_path):
     (repo / "models" / "cmi.pth").write_bytes(b"weights v2")
     assert results_after(ws, results_key(repo)) == (["weights"], False, True)
     (ws / "results" / "CMI").mkdir(parents=True)
+    (repo / "models" / "projection.pt").write_bytes(b"projections v2")  # the default CMI's fixed projections
+    assert results_after(ws, results_key(repo)) == (["weights"], False, True)
+    (ws / "results" / "CMI").mkdir(parents=True)
     (repo / "tracker" / "loop.py").write_text("SCALE_LR = 0.5\n")
     assert results_after(ws, results_key(repo)) == (["code"], False, True)
     (ws / "results" / "CMI").mkdir(parents=True)

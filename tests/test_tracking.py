@@ -240,13 +240,12 @@ def test_only_frames_scored_above_collect_score_feed_the_online_memory(steady, c
 
 def test_colour_gain_and_night_view_keep_rgb_alone_on_target_through_the_night(tmp_path):
     """Colour alone through a generated night (RGB x 0.12 plus noise, thermal not used), seeds 101-106. The crop gain
-    (track.color_gain) keeps the tracker nearer the target in the night; the first frame's low-light view
-    (track.night_light) keeps it on the target, and both (the default) find it after the night. Measured (2026-11-29,
-    with the motion prior, 2-core AVX512-BF16 CPU), mean IoU within the night / from its last frame on: neither 0.29 /
-    0.79, gain 0.50 / 0.71, both 0.92 / 0.96. (Before the motion prior: 0.30 / 0.57, 0.43 / 0.72, 0.82 / 0.89, when
-    the gain also brought the box back after the night; with the prior "neither" finds it after the night too, not
-    examined why. On a CPU without native bfloat16 before the prior, both lost seed 104 within the night: 0.77 /
-    0.80.) The bar after the night, 0.75, allows one lost seed of six, not two."""
+    (track.color_gain) keeps the tracker on the target in the night, and with the first frame's low-light view
+    (track.night_light; both: the default) it finds it after the night. Measured (2026-12-07, fixed projections,
+    2-core AVX512-BF16 CPU), mean IoU within the night / from its last frame on: neither 0.19 / 0.73, gain 0.94 /
+    0.96, both 0.94 / 0.96: with the fixed projections the low-light view adds nothing here (with random ones,
+    2026-11-29: neither 0.29 / 0.79, gain 0.50 / 0.71, both 0.92 / 0.96). The bar after the night, 0.75, allows one
+    lost seed of six, not two."""
     settings = {"neither": ["track.color_gain=1", "track.night_light=0"], "gain": ["track.night_light=0"], "both": []}
     within, after = ({k: [] for k in settings} for _ in range(2))
     runs, segments = [], []
@@ -261,7 +260,7 @@ def test_colour_gain_and_night_view_keep_rgb_alone_on_target_through_the_night(t
         after[k].append(iou(boxes, gt)[tail].mean())
     mean = {k: (np.mean(within[k]), np.mean(after[k])) for k in settings}
     assert mean["gain"][0] > mean["neither"][0] + 0.1, mean
-    assert mean["both"][0] > 0.7 and mean["both"][0] > mean["gain"][0] + 0.15, mean
+    assert mean["both"][0] > 0.7, mean
     assert mean["both"][1] > 0.75, (mean, after["both"])
 
 

@@ -37,6 +37,10 @@ class ModelConfig:
     fc_dim: int = 256  # width of fc4 / fc5
     dropout: float = 0.5  # dropout probability after fc4 and fc5
     modalities: str = "rgbt"  # rgbt | rgb | tir: the channels used; the other one's features are zeroed
+    # Without a weights file, the 1x1 projections and psi's reductions come from this file (tracker.model.projection:
+    # principal components of the backbone map on real RGB-T stills, fixed for every track seed); "" = drawn at
+    # random with the track seed (docs/method.md).
+    projection: str = "models/projection.pt"
 
     def validate(self) -> None:
         _choice("model.stride", self.stride, (8, 16))

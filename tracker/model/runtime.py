@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ..config import Config
+from . import projection
 from .checkpoint import BACKBONE_PREFIXES, DOMAIN_PREFIX, load_checkpoint, resolve_weights
 from .network import CMINet
 
@@ -59,6 +60,10 @@ def load_network(cfg: Config, weights: Optional[Weights] = None) -> tuple[CMINet
     path = resolve_weights(cfg.weights)
     if path is None:
         log.info("no CMI weights: untrained interaction (lambda = 0), ImageNet backbone")
+        fixed = resolve_weights(cfg.model.projection)  # "" (or "none"): drawn at random, seeded by track.seed
+        if fixed is not None:
+            projection.apply(net, projection.load(fixed))
+            log.info("projections from %s", fixed)
         return net, False
     load_checkpoint(path, net)  # raises CheckpointError at start-up, never mid-sequence
     log.info("loaded CMI weights %s", path)
