@@ -21,7 +21,7 @@ from tracker.evaluate import run as evaluate_run
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_ROOT = REPO.parent / "shared" / "data" / "real-rgbt"
-DEFAULT_ENTRIES = ("CMI", "CMI-base", "CMI-fast", "CMI-offline", "CMI-concat", "CSRT-RGB", "CSRT-TIR", "NCC-RGBT")
+DEFAULT_ENTRIES = ("CMI", "CMI-base", "CMI-offline", "CMI-concat", "CSRT-RGB", "CSRT-TIR", "NCC-RGBT")
 
 
 def registered(path: Path = REPO / "trackers.ini") -> dict[str, tuple[str, list[str]]]:
