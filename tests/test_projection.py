@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from tracker.config import ConfigError, ModelConfig
+from tracker.config import Config, ConfigError, ModelConfig
 from tracker.model import projection
 from tracker.model.network import CMINet
+from tracker.model.runtime import load_network
 
 
 def natural_pairs(count: int, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -61,9 +62,6 @@ def test_mismatched_sizes_are_refused(fitted):
 def test_a_network_without_weights_projects_alike_at_every_track_seed():
     """The default (weights=none) loads the shipped projections: its features no longer depend on the track seed,
     and the file fits the default network."""
-    from tracker.config import Config
-    from tracker.model.runtime import load_network
-
     nets = []
     for seed in (0, 1):
         torch.manual_seed(seed)  # what Runtime.start does before building the network
@@ -76,9 +74,6 @@ def test_a_network_without_weights_projects_alike_at_every_track_seed():
 
 
 def test_a_missing_or_foreign_projection_file_stops_at_start_up(tmp_path):
-    from tracker.config import Config
-    from tracker.model.runtime import load_network
-
     with pytest.raises(ConfigError, match="cannot be read"):
         load_network(Config.load(None, [f"model.projection={tmp_path / 'none.pt'}"]))
     (tmp_path / "cut.pt").write_bytes(b"\x80\x02trunc")

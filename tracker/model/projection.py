@@ -18,10 +18,9 @@ import cv2
 import numpy as np
 import torch
 
-from ..config import ConfigError, ModelConfig
+from ..config import ConfigError, ModelConfig, TrackConfig
 from .backbone import EfficientNetLite0Features
 
-CROP = 192  # px: the tracker's search crop side (track.crop_size)
 RMS = 0.7  # root mean square of the embedding on the fitting crops: the level of the random projections' output,
 # which the online learning rates were chosen for
 
@@ -29,8 +28,10 @@ RMS = 0.7  # root mean square of the embedding on the fitting crops: the level o
 def fit(pairs: list[tuple[np.ndarray, np.ndarray]], components: int, crops_per_pair: int = 2,
         seed: int = 0) -> dict[str, torch.Tensor]:
     """Per modality (R: colour, T: thermal): mean (C,), leading principal directions (components, C) scaled so the
-    embedding's RMS is :data:`RMS`, from square crops of ``pairs`` (RGB, thermal) resampled to the search crop."""
-    backbone = EfficientNetLite0Features(8, hierarchical=True)
+    embedding's RMS is :data:`RMS`, from square crops of ``pairs`` (RGB, thermal) resampled to the default search
+    crop, through the default network's backbone."""
+    model, crop = ModelConfig(), TrackConfig().crop_size
+    backbone = EfficientNetLite0Features(model.stride, hierarchical=model.hierarchical)
     backbone.load_imagenet()
     backbone.eval()
     rng = np.random.default_rng(seed)
@@ -39,11 +40,11 @@ def fit(pairs: list[tuple[np.ndarray, np.ndarray]], components: int, crops_per_p
         for rgb, thermal in pairs:
             height, width = thermal.shape[:2]
             for _ in range(crops_per_pair):
-                side = rng.uniform(CROP / 2, min(height, width))
+                side = rng.uniform(crop / 2, min(height, width))
                 x, y = rng.uniform(0, width - side), rng.uniform(0, height - side)
-                warp = np.array([[CROP / side, 0, -x * CROP / side], [0, CROP / side, -y * CROP / side]])
-                color = cv2.warpAffine(rgb, warp, (CROP, CROP), flags=cv2.INTER_LINEAR)
-                ir = cv2.warpAffine(thermal, warp, (CROP, CROP), flags=cv2.INTER_LINEAR)
+                warp = np.array([[crop / side, 0, -x * crop / side], [0, crop / side, -y * crop / side]])
+                color = cv2.warpAffine(rgb, warp, (crop, crop), flags=cv2.INTER_LINEAR)
+                ir = cv2.warpAffine(thermal, warp, (crop, crop), flags=cv2.INTER_LINEAR)
                 batch = torch.stack([torch.from_numpy(color).float().permute(2, 0, 1),
                                      torch.from_numpy(ir).float()[None].expand(3, -1, -1)])
                 for m, f in zip("RT", backbone(batch)):
