@@ -19,7 +19,7 @@ def separable(n: int, sign: float) -> torch.Tensor:
 
 def trained(stop_loss: float) -> OnlineClassifier:
     torch.manual_seed(0)
-    t = dataclasses.replace(TrackConfig(), update_stop_loss=stop_loss, frame_pos=8, frame_neg=24)
+    t = dataclasses.replace(TrackConfig(), update_stop_loss=stop_loss, frame_pos=8, frame_neg=24, steps_per_frame=2)
     online = OnlineClassifier(BinaryClassifier(16, 32, 0.0), t, torch.device("cpu"))
     online.reset()
     pos, neg = separable(40, 1.0), separable(120, -1.0)

@@ -144,7 +144,8 @@ class OnlineClassifier:
         alone = [self.samples(v) for v in views(both)] if views is not None and len(both) else []
         for part, memory in ((slice(0, len(pos)), self.pos_memory), (slice(len(pos), len(both)), self.neg_memory)):
             if part.stop > part.start:
-                memory.append(torch.cat([samples[torch.from_numpy(both[part])], *(v[part] for v in alone)]))
+                rows = torch.from_numpy(both[part]).to(samples.device)
+                memory.append(torch.cat([samples.index_select(0, rows), *(v[part] for v in alone)]))
 
     def update(self, success: bool, frame: int, failures: int, deadline: Optional[float] = None) -> None:
         """Run this frame's steps of the online updates that :class:`UpdateSchedule` starts and spreads over frames
