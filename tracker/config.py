@@ -100,8 +100,8 @@ class TrackConfig:
     hard_neg_pool: int = 128  # negatives scored to pick the hardest batch_neg
     update_lr: float = 5e-4  # learning rate of online updates
     update_iters: int = 10  # optimizer steps per update
-    # Of those, steps run per frame: an update is spread over frames. 1: as accurate on real footage as 2 (one step
-    # learnt a frame later changes no outcome), and no frame carries two steps' time (docs/method.md).
+    # Of those, steps run per frame: an update is spread over frames. 1: on real footage as accurate as 2 within the
+    # seed spread, and no frame carries two steps' time (docs/method.md).
     steps_per_frame: int = 1
     # An update ends early once the loss of a frame's last step (on its hardest negatives) falls below this; 0 = never.
     # Same accuracy, a third less time per frame (docs/method.md).
@@ -164,8 +164,8 @@ class TrackConfig:
 
     def validate(self) -> None:
         for name in ("crop_size", "target_size", "candidates", "top_k", "init_pos", "init_neg", "batch_pos",
-                     "batch_neg", "hard_neg_pool", "long_interval", "short_frames", "long_frames", "frame_pos",
-                     "frame_neg", "min_box", "scale_lr"):
+                     "batch_neg", "hard_neg_pool", "update_iters", "steps_per_frame", "long_interval", "short_frames",
+                     "long_frames", "frame_pos", "frame_neg", "min_box", "scale_lr"):
             _positive(f"track.{name}", getattr(self, name))
         if self.motion_prior < 0:
             raise ConfigError(f"track.motion_prior={self.motion_prior}: expected >= 0")
