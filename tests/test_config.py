@@ -83,7 +83,6 @@ def test_checkpoint_config_builds_the_network(tmp_path):
 
     import torch
 
-    import tracker.vot
     from tracker.model.checkpoint import CheckpointError, configure, save_checkpoint
     from tracker.model.network import CMINet
 

@@ -173,7 +173,7 @@ def test_vot_polygons_become_bounding_boxes_like_the_toolkit(tmp_path):
 
 
 def test_vot_reads_the_synthetic_generator(tmp_path):
-    from tracker.data.synthetic import KINDS, generate_dataset
+    from tracker.data.synthetic import generate_dataset
 
     names = generate_dataset(tmp_path, sequences=2, frames=3, seed=1, size=(64, 48))
     seqs = read_dataset("vot", tmp_path)
