@@ -227,17 +227,21 @@ def test_cmi_inference_path_equals_autograd_path(mode):
     assert torch.allclose(concat, module(f_r, f_t).detach(), atol=1e-5, rtol=1e-5)  # == the convolution path
 
 
-@pytest.mark.parametrize("lam", [0.0, 0.5])
-def test_region_reduced_before_pooling_equals_cmi_per_candidate(lam):
+@pytest.mark.parametrize("lam, fixed", [(0.0, False), (0.5, False), (0.0, True)])
+def test_region_reduced_before_pooling_equals_cmi_per_candidate(lam, fixed):
     """Concat fusion (lambda = 0) applies psi's reduction to the search region's maps before RoIAlign: every
     view's candidate features equal the CMI module run on each candidate's pooled cells. An interacting module
-    keeps the per-candidate path."""
+    keeps the per-candidate path. ``fixed``: the shipped projections, whose identity reduction is skipped."""
     from tracker.config import ModelConfig, TrackConfig
+    from tracker.model import projection
+    from tracker.model.checkpoint import resolve_weights
     from tracker.model.network import CMINet
     from tracker.tracking.search import VIEWS, SearchRegion
 
     torch.manual_seed(0)
     net = CMINet(ModelConfig(cmi_mode="both"), imagenet=False)
+    if fixed:
+        projection.apply(net, projection.load(resolve_weights(ModelConfig().projection)))
     with torch.no_grad():
         for p in net.cmi.lam.values():
             p.fill_(lam)
@@ -247,6 +251,8 @@ def test_region_reduced_before_pooling_equals_cmi_per_candidate(lam):
     boxes = np.concatenate([box + rng.normal(0, 6, (40, 4)), [[0.0, 0.0, 300.0, 200.0], [290.0, 5.0, 60.0, 60.0]]])
     region = SearchRegion.extract(net, images, box, TrackConfig(), torch.device("cpu"))
     assert (region.reduced_bias is not None) == (lam == 0.0)
+    if lam == 0.0:
+        assert all((w is None) == fixed for w, _ in net.cmi.concat_reduction().values())
     pooled = region.pool(boxes)
     views = ("rgbt", "rgb", "tir")
     fast = region.fuse(pooled, views)

@@ -46,7 +46,8 @@ class CrossModalInteraction(nn.Module):
         self.log_scale = nn.Parameter(torch.tensor(2 * math.log(positions)))
         self.reduce = nn.ModuleDict({m: nn.Conv2d(2 * channels, out_dim, 1) for m in "RT"})
         self.act = nn.ReLU(inplace=True)
-        self._fused: tuple = ((), {})  # (parameters' identity and versions, _fused_weights per modality)
+        # (parameters' identity and versions, _fused_weights per modality, concat_reduction)
+        self._fused: tuple = ((), {}, None)
 
     def pixel_affinity(self, f: torch.Tensor, m: str) -> torch.Tensor:
         """Eq. (2): (N, C, h, w) -> (N, n, n), rows sum to 1."""
@@ -117,18 +118,21 @@ class CrossModalInteraction(nn.Module):
         if key != self._fused[0]:
             active = self.interacts()
             weights = {m: self._fused_weights(m, other) for m, other in (("R", "T"), ("T", "R"))}
+            reduction = None
             if not active:
                 rows = slice(2 * self.qk_dim, 2 * self.qk_dim + self.reduce["R"].out_channels)
                 weights = {m: (w[rows], b[rows]) for m, (w, b) in weights.items()}
-            self._fused = (key, (active, weights))
+                reduction = {m: (None if _is_identity(w) else w, b) for m, (w, b) in weights.items()}
+            self._fused = (key, (active, weights), reduction)
         return self._fused[1]
 
-    def concat_reduction(self) -> dict[str, tuple[torch.Tensor, torch.Tensor]] | None:
+    def concat_reduction(self) -> dict[str, tuple[torch.Tensor | None, torch.Tensor]] | None:
         """psi's reduction per modality, (weight (out, C), bias (out,)), when the module does not
         :meth:`interact <interacts>`: the output is then relu(W_m F_m + b_m) position by position, and W_m can be
-        applied to a whole feature map before RoIAlign (both are linear). None when it interacts."""
-        active, weights = self._inference_weights()
-        return None if active else weights
+        applied to a whole feature map before RoIAlign (both are linear). The weight is None where it is the
+        identity (the fixed projections, tracker.model.projection): nothing to apply. None when it interacts."""
+        self._inference_weights()
+        return self._fused[2]
 
     def _inference(self, f_r: torch.Tensor, f_t: torch.Tensor) -> torch.Tensor:
         """forward() without autograd as a few batched matrix products on (N, positions, C) instead of 1x1
@@ -152,3 +156,9 @@ class CrossModalInteraction(nn.Module):
             fused_t = torch.baddbmm(base["T"], a_to_t, message["R"])
         fused = torch.relu(torch.cat([fused_r, fused_t], dim=2))  # (N, n, 2 out)
         return fused.transpose(1, 2).reshape(n, 2 * out, h, w)
+
+
+def _is_identity(weight: torch.Tensor) -> bool:
+    """Whether a (out, C) matrix is the identity."""
+    return weight.shape[0] == weight.shape[1] and torch.equal(weight, torch.eye(len(weight), dtype=weight.dtype,
+                                                                                 device=weight.device))

@@ -78,7 +78,7 @@ class SearchRegion:
             # Concat fusion is a 1x1 reduction per modality: applied once to the (1, C, h, w) maps instead of to
             # every candidate's P x P pooled cells (8000 a frame vs 576).
             (w_r, b_r), (w_t, b_t) = reduction["R"], reduction["T"]
-            f_r, f_t = (F.conv2d(f, w[:, :, None, None]) for f, w in ((f_r, w_r), (f_t, w_t)))
+            f_r, f_t = (f if w is None else F.conv2d(f, w[:, :, None, None]) for f, w in ((f_r, w_r), (f_t, w_t)))
             return cls(net, crop, (f_r, f_t), device, present, torch.cat([b_r, b_t]), (rgb, tir), expand)
 
     def pixels(self, channels: Sequence[str] = ("color", "ir")) -> np.ndarray:
