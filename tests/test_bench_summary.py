@@ -62,3 +62,24 @@ def test_runs_on_other_roots_are_left_out(real, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--root", str(real), str(out)])
     assert "tracked the sequences of" in capsys.readouterr().err
+
+
+def test_against_pairs_runs_by_track_seed(real, tmp_path, capsys):
+    """--against: differences at the seeds both trackers ran (B-s5 has no partner, C no seed), per kind and per
+    sequence."""
+    ious = {"A-s0": (0.2, 0.4, 0.6), "A-s1": (0.4, 0.6, 0.8), "B-s0": (0.3, 0.4, 0.5), "B-s1": (0.6, 0.6, 0.6),
+            "B-s5": (0.0, 0.0, 0.0), "C": (0.9, 0.9, 0.9)}
+    out = tmp_path / "sweep"
+    out.mkdir()
+    reports = {f"{k}|x": {"per_sequence": {n: {"IoU": v} for n, v in zip(("rgbt", "thermal", "rgb"), vals)}}
+               for k, vals in ious.items()}
+    (out / "sweep.json").write_text(json.dumps({"reports": reports}))
+    assert main(["--root", str(real), "--against", "A", str(out)]) == 0
+    text = capsys.readouterr().out
+    # B - A at seeds 0 and 1: RGB-T +0.1 / +0.2, thermal 0 / 0, RGB -0.1 / -0.2, all 0 / 0
+    assert "| B (2) | +0.150 ± 0.071 | +0.000 ± 0.000 | -0.150 ± 0.071 | +0.000 ± 0.000 |" in text
+    assert "| C (" not in text.split("Paired against A")[1]
+    assert "| rgbt | RGB-T | 0.300 | +0.150 |" in text
+    with pytest.raises(SystemExit):
+        main(["--root", str(real), "--against", "C", str(out)])
+    assert "no run named C-sN" in capsys.readouterr().err
