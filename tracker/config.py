@@ -115,7 +115,6 @@ class TrackConfig:
     long_frames: int = 100  # frames kept in the sample memory
     frame_pos: int = 16  # positives kept per confident frame
     frame_neg: int = 48  # negatives kept per confident frame
-    far_neg: int = 32  # extra negatives sampled over the whole crop each frame
     # A tracked frame's samples are kept for online updates only when its top-k score (foreground minus background
     # logit) is above this; the frame still counts as tracked above 0. Chosen on development data and real footage
     # (docs/method.md).

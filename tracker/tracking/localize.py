@@ -30,7 +30,7 @@ class Localization:
     top: np.ndarray  # indices of the chosen ones in ``cands``
     score: float  # their mean score (foreground minus background logit)
     scores: torch.Tensor  # the fused score of every candidate
-    boxes: np.ndarray  # the frame's candidates and far negatives, as first drawn
+    boxes: np.ndarray  # the nearby candidates as first drawn (what ``samples`` and ``pooled`` belong to)
     samples: torch.Tensor  # their fused classifier inputs
     pooled: tuple[torch.Tensor, torch.Tensor]  # their pooled features per modality
 
@@ -82,19 +82,18 @@ class Localizer:
     def nearby(self, region: SearchRegion, box: np.ndarray, failures: int, rng: np.random.Generator
                ) -> tuple[Localization, Optional[torch.Tensor]]:
         """Gaussian candidates around ``box`` (spread grown with the crop after failures, then also target-sized
-        boxes all over it), ranked by score minus the motion prior; far negatives drawn for the learn stage."""
+        boxes all over it), ranked by score minus the motion prior."""
         t = self.t
         cands = sampling.gaussian(rng, box, t.candidates, t.trans_std * region.expand, t.scale_step)
         cands[:, 2:] = np.clip(cands[:, 2:], t.min_box, None)
         if failures and t.redetect:
             cands = np.concatenate([cands, sampling.whole(rng, box, t.redetect, region.area())])
-        boxes = np.concatenate([cands, sampling.whole(rng, box, t.far_neg, region.area())])
-        pooled = region.pool(boxes)  # (N, C, P, P) x 2: scored fused, and per modality when needed
+        pooled = region.pool(cands)  # (N, C, P, P) x 2: scored fused, and per modality when needed
         samples = self.classifier.samples(region.fuse(pooled, ("rgbt",))[0])
-        scores = self.classifier.sample_scores(samples[: len(cands)])
+        scores = self.classifier.sample_scores(samples)
         penalty = motion_penalty(cands, box, t.motion_prior)  # of these candidates, for every ranking
         top, score = top_candidates(cands, scores, t.top_k, penalty)
-        return Localization(FOUND if score > 0 else LOST, cands, top, score, scores, boxes, samples, pooled), penalty
+        return Localization(FOUND if score > 0 else LOST, cands, top, score, scores, cands, samples, pooled), penalty
 
     def wider(self, region: SearchRegion, box: np.ndarray, failures: int, rng: np.random.Generator,
               loc: Localization, view_scores: tuple[torch.Tensor, ...]) -> Optional[Localization]:
