@@ -257,9 +257,11 @@ class Config:
     # What runs the frozen backbone on CPU: onnxruntime (about 2.5x faster), torch, or auto (onnxruntime when it
     # loads, else torch with a log line).
     backend: str = "auto"
-    # That ONNX Runtime backbone in int8, calibrated on real photographs (tracker.model.quantize): about twice as
-    # fast as float32 and as accurate on real footage (docs/method.md); no effect with backend=torch or on a GPU.
-    int8: bool = True
+    # That ONNX Runtime backbone in int8, calibrated on real photographs (tracker.model.quantize): on, off, or auto
+    # (on where the CPU has VNNI integer dot products, AVX512-VNNI or AMX: there it is faster and its features stay
+    # within tolerance; without VNNI int8 is no faster and coarser, docs/method.md). No effect with backend=torch or
+    # on a GPU.
+    int8: str = "auto"
     # Where that int8 graph is kept between processes (its quantization costs about 2 s a process start), named by a
     # digest of the float graph and the quantizer's code and versions; "" = rebuilt in every process.
     cache_dir: str = "~/.cache/cmi-tracker"
@@ -285,6 +287,7 @@ class Config:
         _choice("device", self.device, ("auto", "cpu", "cuda"))
         _choice("backend", self.backend, ("auto", "torch", "onnxruntime"))
         _choice("fc_bf16", self.fc_bf16, ("auto", "on", "off"))
+        _choice("int8", self.int8, ("auto", "on", "off"))
         _positive("threads", self.threads)
         return self
 

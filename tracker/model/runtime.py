@@ -43,6 +43,20 @@ def use_bf16(setting: str, device: torch.device) -> bool:
     return setting == "on"
 
 
+def native_int8() -> bool:
+    """Whether this CPU has VNNI integer dot products (AVX512-VNNI or AMX), where ONNX Runtime's int8 kernels are
+    both faster and exact enough; AVX2 alone saturates their 16-bit pair sums."""
+    try:  # private torch helpers, as in native_bf16
+        return bool(torch.cpu._is_vnni_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:
+        return False
+
+
+def use_int8(setting: str) -> bool:
+    """``int8`` resolved: auto is on for CPUs with VNNI only."""
+    return native_int8() if setting == "auto" else setting == "on"
+
+
 def load_network(cfg: Config, weights: Optional[Weights] = None) -> tuple[CMINet, bool]:
     """A CMI network with ``weights`` (a network or state dict) or else ``cfg.weights``; also whether it is trained.
 
@@ -95,7 +109,7 @@ class Runtime:
         net.to(device).eval()
         bf16 = use_bf16(cfg.fc_bf16, device)
         if device.type == "cpu":
-            net.accelerate(cfg.backend, cfg.threads, cfg.int8, cfg.cache_dir)
+            net.accelerate(cfg.backend, cfg.threads, use_int8(cfg.int8), cfg.cache_dir)
             fast = net.fast_features
             backbone = "torch" if fast is None else "onnxruntime int8" if fast.int8 else "onnxruntime"
             log.info("running on cpu: %d threads, backbone through %s, fc4 in %s", cfg.threads, backbone,
