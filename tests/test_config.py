@@ -31,7 +31,6 @@ def test_overrides_and_yaml(tmp_path):
                                  "expected odd scale_steps >= 3"),
         ("track.translation_filter_lr=0", "track.translation_filter_lr=0.0, track.translation_gate=0.15: "
                                           "expected 0 < translation_filter_lr <= 1"),
-        ("track.motion_prior=-1", "track.motion_prior=-1.0: expected >= 0"),
         ("track.steps_per_frame=0", "track.steps_per_frame=0: expected a positive number"),
     ],
 )

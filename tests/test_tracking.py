@@ -15,7 +15,6 @@ from tracker.geometry import iou, polygon_to_box
 from tracker.runner import run_sequence
 from tracker.tracking import CMITracker
 from tracker.tracking import sampling
-from tracker.tracking.localize import motion_penalty, top_candidates
 
 from helpers.parallel import track_all
 
@@ -228,16 +227,6 @@ def test_online_memory_keeps_single_modality_views(tracker, steady):
         assert not torch.allclose(view[:, present], view[:1, present])
 
 
-@pytest.mark.parametrize("collect_score, kept", [(2.0, 12), (1e9, 1)])
-def test_only_frames_scored_above_collect_score_feed_the_online_memory(steady, collect_score, kept):
-    """On a steady textured target every frame scores far above 2 (all 11 tracked frames are kept besides the first);
-    a bar no score reaches leaves only the first frame's samples, though every frame still counts as tracked."""
-    tracker = CMITracker(Config.load(None, ["device=cpu", "warmup=false", f"track.collect_score={collect_score}"]))
-    boxes, gt = run(tracker, steady, frames=12)
-    assert len(tracker.classifier.pos_memory) == kept
-    assert tracker.state.failures == 0 and iou(boxes, gt).mean() > 0.7
-
-
 def test_colour_gain_and_night_view_keep_rgb_alone_on_target_through_the_night(tmp_path):
     """Colour alone through a generated night (RGB x 0.12 plus noise, thermal not used), seeds 101-106. The crop gain
     (track.color_gain) keeps the tracker on the target in the night, and with the first frame's low-light view
@@ -334,21 +323,3 @@ def test_a_target_that_jumps_is_found_again_within_the_same_crop(tmp_path, devic
                     overlaps.append(iou(box[None], truth[None])[0])
         mean[bool(extra)] = np.mean(overlaps)
     assert mean[False] > 0.75 and mean[False] > mean[True] + 0.3, mean
-
-
-def test_motion_prior_ranks_the_nearer_of_two_look_alikes_first():
-    """Five boxes on the target (score 8) and five on a look-alike 1.5 sides away (score 10): without the prior the
-    look-alike's top-k wins; with track.motion_prior=4 (a penalty of 4 x 1.5^2 = 9 logits there) the target's does,
-    and the frame's score is the chosen boxes' own mean, not the penalised one."""
-    last = np.array([100.0, 100.0, 40.0, 40.0])
-    near = last + np.array([[d, 0, 0, 0] for d in (-2, -1, 0, 1, 2)])
-    far = near + np.array([60.0, 0, 0, 0])
-    cands = np.concatenate([near, far])
-    scores = torch.tensor([8.0] * 5 + [10.0] * 5)
-    top, score = top_candidates(cands, scores, 5)
-    assert set(top) == set(range(5, 10)) and score == pytest.approx(10.0)
-    penalty = motion_penalty(cands, last, 4.0)
-    assert penalty[5:].min() == pytest.approx(4.0 * 58 ** 2 / 1600) and penalty[2] == 0
-    top, score = top_candidates(cands, scores, 5, penalty)
-    assert set(top) == set(range(5)) and score == pytest.approx(8.0)
-    assert motion_penalty(cands, last, 0.0) is None

@@ -115,10 +115,6 @@ class TrackConfig:
     long_frames: int = 100  # frames kept in the sample memory
     frame_pos: int = 16  # positives kept per confident frame
     frame_neg: int = 48  # negatives kept per confident frame
-    # A tracked frame's samples are kept for online updates only when its top-k score (foreground minus background
-    # logit) is above this; the frame still counts as tracked above 0. Chosen on development data and real footage
-    # (docs/method.md).
-    collect_score: float = 2.0
     # When no nearby candidate scores as the target, the frame's own crop is searched again before the frame counts
     # as lost (fast motion, camera jumps): track.redetect boxes all over it, then redetect_local Gaussian boxes
     # (spread redetect_spread box sides) around the 3 best. Their top-k is taken when it scores above redetect_score
@@ -129,11 +125,6 @@ class TrackConfig:
     redetect_score: float = 2.0
     redetect_margin: float = 9.0
     redetect: int = 128  # after a failure, target-sized boxes also scored all over the widened crop
-    # Candidates are ranked by score minus motion_prior x (centre shift from the last box / its side)^2: a look-alike
-    # a target size or more away must outscore the target by several logits to take the box (colour alone cannot
-    # tell an identical twin apart). The frame's score stays the chosen boxes' own mean. Chosen on development data
-    # with thermal blank (docs/method.md). 0 = off.
-    motion_prior: float = 4.0
     # Largest gain that stretches a colour search crop whose contrast fell below the first frame's back to it
     # (tracker.tracking.contrast: night, underexposure); 1 = off.
     color_gain: float = 8.0
@@ -166,8 +157,6 @@ class TrackConfig:
                      "batch_neg", "hard_neg_pool", "update_iters", "steps_per_frame", "long_interval", "short_frames",
                      "long_frames", "frame_pos", "frame_neg", "min_box", "scale_lr"):
             _positive(f"track.{name}", getattr(self, name))
-        if self.motion_prior < 0:
-            raise ConfigError(f"track.motion_prior={self.motion_prior}: expected >= 0")
         if self.top_k > self.candidates:
             raise ConfigError(f"track.top_k={self.top_k}: must not exceed track.candidates={self.candidates}")
         if not 0 <= self.bbreg_weight <= 1:

@@ -35,23 +35,12 @@ class Localization:
     pooled: tuple[torch.Tensor, torch.Tensor]  # their pooled features per modality
 
 
-def top_candidates(cands: np.ndarray, scores: torch.Tensor, k: int,
-                   penalty: Optional[torch.Tensor] = None) -> tuple[np.ndarray, float]:
+def top_candidates(cands: np.ndarray, scores: torch.Tensor, k: int) -> tuple[np.ndarray, float]:
     """Indices of the ``k`` best candidates that overlap the best one (re-detection boxes can lie far apart),
-    and their mean score. ``penalty`` (per candidate) is subtracted for the ranking only."""
-    ranked = scores if penalty is None else scores - penalty.to(scores)
-    top = ranked.topk(k).indices
+    and their mean score."""
+    top = scores.topk(k).indices
     top = top[torch.from_numpy(iou(cands[top.cpu().numpy()], cands[int(top[0])][None]) > 0.3).to(top.device)]
     return top.cpu().numpy(), float(scores[top].mean())
-
-
-def motion_penalty(cands: np.ndarray, last: np.ndarray, weight: float) -> Optional[torch.Tensor]:
-    """``weight`` x (centre shift from the ``last`` box / its side)^2 per candidate, (N,); None when 0: a Gaussian
-    prior on motion in the classifier's logits, so that of two boxes that look alike the nearer one is taken."""
-    if weight <= 0:
-        return None
-    shift = (cands[:, :2] + cands[:, 2:] / 2) - (last[:2] + last[2:] / 2)
-    return torch.from_numpy(weight * (shift ** 2).sum(1) / np.prod(last[2:])).float()
 
 
 class Localizer:
@@ -66,7 +55,7 @@ class Localizer:
         """Search ``region`` around the last ``box`` after ``failures`` consecutive lost frames; ``rng`` draws the
         candidates, ``search_rng`` the re-detection (so a frame where it finds nothing leaves ``rng`` as it was)."""
         t = self.t
-        loc, penalty = self.nearby(region, box, failures, rng)
+        loc = self.nearby(region, box, failures, rng)
         if loc.score > 0:
             return loc
         n = len(loc.cands)
@@ -77,12 +66,11 @@ class Localizer:
             wider = self.wider(region, box, failures, search_rng, loc, view_scores)
             if wider is not None:
                 return wider
-        return self.single_view(loc, view_scores, penalty)
+        return self.single_view(loc, view_scores)
 
-    def nearby(self, region: SearchRegion, box: np.ndarray, failures: int, rng: np.random.Generator
-               ) -> tuple[Localization, Optional[torch.Tensor]]:
+    def nearby(self, region: SearchRegion, box: np.ndarray, failures: int, rng: np.random.Generator) -> Localization:
         """Gaussian candidates around ``box`` (spread grown with the crop after failures, then also target-sized
-        boxes all over it), ranked by score minus the motion prior."""
+        boxes all over it)."""
         t = self.t
         cands = sampling.gaussian(rng, box, t.candidates, t.trans_std * region.expand, t.scale_step)
         cands[:, 2:] = np.clip(cands[:, 2:], t.min_box, None)
@@ -91,9 +79,8 @@ class Localizer:
         pooled = region.pool(cands)  # (N, C, P, P) x 2: scored fused, and per modality when needed
         samples = self.classifier.samples(region.fuse(pooled, ("rgbt",))[0])
         scores = self.classifier.sample_scores(samples)
-        penalty = motion_penalty(cands, box, t.motion_prior)  # of these candidates, for every ranking
-        top, score = top_candidates(cands, scores, t.top_k, penalty)
-        return Localization(FOUND if score > 0 else LOST, cands, top, score, scores, cands, samples, pooled), penalty
+        top, score = top_candidates(cands, scores, t.top_k)
+        return Localization(FOUND if score > 0 else LOST, cands, top, score, scores, cands, samples, pooled)
 
     def wider(self, region: SearchRegion, box: np.ndarray, failures: int, rng: np.random.Generator,
               loc: Localization, view_scores: tuple[torch.Tensor, ...]) -> Optional[Localization]:
@@ -128,14 +115,13 @@ class Localizer:
             return None
         return dataclasses.replace(loc, kind=JUMPED, cands=cands, top=top, score=score, scores=scores)
 
-    def single_view(self, loc: Localization, view_scores: tuple[torch.Tensor, ...],
-                    penalty: Optional[torch.Tensor]) -> Localization:
+    def single_view(self, loc: Localization, view_scores: tuple[torch.Tensor, ...]) -> Localization:
         """Each modality alone (the classifier also learnt them): in thermal crossover the target still stands out
         in RGB, in the dark in thermal, while the other modality's features pull every fused score down. The best
         view's top-k wins if it beats the fused one."""
         top, score, kind = loc.top, loc.score, loc.kind
         for view in view_scores:
-            view_top, view_score = top_candidates(loc.cands, view, self.t.top_k, penalty)
+            view_top, view_score = top_candidates(loc.cands, view, self.t.top_k)
             if view_score > score:
                 top, score, kind = view_top, view_score, VIEW
         return dataclasses.replace(loc, kind=kind if score > 0 else LOST, top=top, score=score)
