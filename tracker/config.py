@@ -248,8 +248,8 @@ class Config:
     backend: str = "auto"
     # That ONNX Runtime backbone in int8, calibrated on real photographs (tracker.model.quantize): on, off, or auto
     # (on where the CPU has VNNI integer dot products, AVX512-VNNI or AMX: there it is faster and its features stay
-    # within tolerance; without VNNI int8 is barely faster and coarser, docs/method.md). No effect with backend=torch or
-    # on a GPU.
+    # within tolerance; without VNNI int8 is barely faster and coarser, docs/method.md). No effect with
+    # backend=torch or on a GPU.
     int8: str = "auto"
     # Where that int8 graph is kept between processes (its quantization costs about 2 s a process start), named by a
     # digest of the float graph and the quantizer's code and versions; "" = rebuilt in every process.
