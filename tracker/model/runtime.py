@@ -27,13 +27,19 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def _cpu_has(*features: str) -> bool:
+    """Whether torch's CPU probe ``torch.cpu._is_<feature>_supported`` holds for any of ``features``, in order.
+    These helpers are private (torch 2.1+): a torch without one answers False, so the float32 path runs."""
+    try:
+        return any(getattr(torch.cpu, f"_is_{feature}_supported")() for feature in features)
+    except AttributeError:
+        return False
+
+
 def native_bf16() -> bool:
     """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX); elsewhere bfloat16 is emulated, slower
     than float32."""
-    try:  # private torch helpers (2.1+); an older or newer torch without them gets float32
-        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
-    except AttributeError:
-        return False
+    return _cpu_has("avx512_bf16", "amx_tile")
 
 
 def use_bf16(setting: str, device: torch.device) -> bool:
@@ -46,10 +52,7 @@ def use_bf16(setting: str, device: torch.device) -> bool:
 def native_int8() -> bool:
     """Whether this CPU has VNNI integer dot products (AVX512-VNNI or AMX), where ONNX Runtime's int8 kernels are
     both faster and exact enough; AVX2 alone saturates their 16-bit pair sums."""
-    try:  # private torch helpers, as in native_bf16
-        return bool(torch.cpu._is_vnni_supported() or torch.cpu._is_amx_tile_supported())
-    except AttributeError:
-        return False
+    return _cpu_has("vnni", "amx_tile")
 
 
 def use_int8(setting: str) -> bool:
