@@ -32,7 +32,7 @@ class ModelConfig:
     cmi_dim: int = 32  # Q/K channels of the 1x1 projections (d in eq. 2)
     lambda_init: float = 0.0  # initial balance factors lambda_R, lambda_T of eq. 1 (0 = starts as concat fusion)
     # channels per modality after the 1x1 reduction following psi. 96 (fc4 input 4800): better than 64 on development
-    # data and real footage, at 1.5x fc4's cost (git history); the shipped weights files were trained at 64.
+    # data and real footage, at 1.5x fc4's cost (git history).
     reduce_dim: int = 96
     # width of fc4 / fc5. 128: as accurate as 256 on real footage and the reporting set (docs/method.md) at half of
     # fc4's cost, the classifier's largest (scoring candidates, every online update step); the shipped files use 256.
