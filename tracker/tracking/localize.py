@@ -38,9 +38,9 @@ class Localization:
 def top_candidates(cands: np.ndarray, scores: torch.Tensor, k: int) -> tuple[np.ndarray, float]:
     """Indices of the ``k`` best candidates that overlap the best one (re-detection boxes can lie far apart),
     and their mean score."""
-    top = scores.topk(k).indices
-    top = top[torch.from_numpy(iou(cands[top.cpu().numpy()], cands[int(top[0])][None]) > 0.3).to(top.device)]
-    return top.cpu().numpy(), float(scores[top].mean())
+    top = scores.topk(k).indices.cpu().numpy()
+    top = top[iou(cands[top], cands[top[0]][None]) > 0.3]
+    return top, float(scores[torch.from_numpy(top).to(scores.device)].mean())
 
 
 class Localizer:
